@@ -1,0 +1,167 @@
+//! The crate's one error type. Every variant has a stable code string (for
+//! logs, result events and the API) and says whether retrying can help.
+
+use std::path::PathBuf;
+
+/// Hint appended to every error a missing or damaged installation causes.
+pub const SETUP_HINT: &str = "run `scripts/setup` to install or repair it";
+
+/// Everything that can go wrong loading or running a model.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// The ONNX Runtime shared library is not where the configuration says.
+    #[error(
+        "ONNX Runtime library not found at {path}: {SETUP_HINT} \
+         (or point ORT_DYLIB_PATH / IMGTAG__ONNXRUNTIME__LIBRARY at a libonnxruntime.so 1.31+)"
+    )]
+    RuntimeMissing {
+        /// Where the library was looked for.
+        path: PathBuf,
+    },
+    /// The library exists but could not be loaded or initialised.
+    #[error("cannot load ONNX Runtime from {path}: {message}")]
+    RuntimeLoad {
+        /// The library that failed to load.
+        path: PathBuf,
+        /// What the loader said.
+        message: String,
+    },
+    /// A file listed in the manifest is not in the model directory.
+    #[error("model file {path} is missing: {SETUP_HINT}")]
+    FileMissing {
+        /// The expected location.
+        path: PathBuf,
+    },
+    /// A file's content does not match the manifest's sha256.
+    #[error(
+        "sha256 mismatch for {path}: expected {expected}, found {actual}; the file is damaged \
+         or not the one models/manifest.toml names: {SETUP_HINT}"
+    )]
+    ChecksumMismatch {
+        /// The file that was checked.
+        path: PathBuf,
+        /// The sha256 the manifest names.
+        expected: String,
+        /// The sha256 of the file's bytes.
+        actual: String,
+    },
+    /// Reading a file failed (the message names the path).
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The manifest is malformed or inconsistent.
+    #[error("invalid model manifest: {0}")]
+    Manifest(String),
+    /// A label or vocabulary file does not have the expected content.
+    #[error("invalid label file {path}: {message}")]
+    Labels {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// ONNX Runtime refused to create a session for a model.
+    #[error("cannot create a session for model {model}: {message}")]
+    Session {
+        /// Manifest key of the model.
+        model: String,
+        /// What ONNX Runtime said.
+        message: String,
+    },
+    /// A run failed inside ONNX Runtime.
+    #[error("inference failed in model {model}: {message}")]
+    Inference {
+        /// Manifest key of the model.
+        model: String,
+        /// What ONNX Runtime said.
+        message: String,
+    },
+    /// The caller passed an input the model cannot take (e.g. an empty batch).
+    #[error("invalid input for model {model}: {message}")]
+    InvalidInput {
+        /// Manifest key of the model.
+        model: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl ModelError {
+    /// Stable machine-readable code; never changes once published.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::RuntimeMissing { .. } => "model.runtime_missing",
+            Self::RuntimeLoad { .. } => "model.runtime_load",
+            Self::FileMissing { .. } => "model.file_missing",
+            Self::ChecksumMismatch { .. } => "model.checksum_mismatch",
+            Self::Io(_) => "model.io",
+            Self::Manifest(_) => "model.manifest_invalid",
+            Self::Labels { .. } => "model.labels_invalid",
+            Self::Session { .. } => "model.session",
+            Self::Inference { .. } => "model.inference",
+            Self::InvalidInput { .. } => "model.invalid_input",
+        }
+    }
+
+    /// Whether the same work could succeed if tried again later. Installation
+    /// problems need an operator, bad input never improves; an I/O error or a
+    /// failed run (e.g. out of memory) may pass on another attempt.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Io(_) | Self::Inference { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_namespaced_and_unique() {
+        let errors = [
+            ModelError::RuntimeMissing { path: "x".into() },
+            ModelError::RuntimeLoad {
+                path: "x".into(),
+                message: String::new(),
+            },
+            ModelError::FileMissing { path: "x".into() },
+            ModelError::ChecksumMismatch {
+                path: "x".into(),
+                expected: String::new(),
+                actual: String::new(),
+            },
+            ModelError::Io(std::io::Error::other("x")),
+            ModelError::Manifest(String::new()),
+            ModelError::Labels {
+                path: "x".into(),
+                message: String::new(),
+            },
+            ModelError::Session {
+                model: String::new(),
+                message: String::new(),
+            },
+            ModelError::Inference {
+                model: String::new(),
+                message: String::new(),
+            },
+            ModelError::InvalidInput {
+                model: String::new(),
+                message: String::new(),
+            },
+        ];
+        let mut codes: Vec<_> = errors.iter().map(ModelError::code).collect();
+        assert!(codes.iter().all(|c| c.starts_with("model.")));
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), errors.len());
+    }
+
+    #[test]
+    fn missing_runtime_names_the_setup_command() {
+        let error = ModelError::RuntimeMissing {
+            path: "/nowhere/libonnxruntime.so".into(),
+        };
+        let message = error.to_string();
+        assert!(message.contains("/nowhere/libonnxruntime.so"));
+        assert!(message.contains("scripts/setup"));
+        assert!(!error.is_retryable());
+    }
+}

@@ -1,0 +1,68 @@
+//! The crate's one error type. Every variant has a stable code string and
+//! says whether retrying can help (for bad images: never).
+
+/// Everything that can go wrong processing an image.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// Zero bytes were given.
+    #[error("the image is empty (0 bytes)")]
+    Empty,
+    /// The input is larger than the configured byte limit.
+    #[error("the image is {size} bytes, over the limit of {limit} bytes")]
+    TooManyBytes {
+        /// Size of the input.
+        size: u64,
+        /// Configured limit.
+        limit: u64,
+    },
+    /// The declared dimensions exceed a limit (decompression-bomb guard).
+    #[error("the image is {width}x{height} pixels, over the limit ({limit})")]
+    TooManyPixels {
+        /// Declared width.
+        width: u32,
+        /// Declared height.
+        height: u32,
+        /// Which limit was exceeded, in words.
+        limit: String,
+    },
+    /// The decoder needed more memory than allowed.
+    #[error("decoding needs more memory than the limit allows: {0}")]
+    MemoryLimit(String),
+    /// The content is not an image format imgtag decodes.
+    #[error("unsupported or unrecognised image format{}", detail(.0))]
+    UnsupportedFormat(Option<String>),
+    /// The data ends before the image does.
+    #[error("the image data is truncated: {0}")]
+    Truncated(String),
+    /// The data is not a valid image of its format.
+    #[error("the image data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+fn detail(format: &Option<String>) -> String {
+    format
+        .as_ref()
+        .map(|f| format!(" ({f})"))
+        .unwrap_or_default()
+}
+
+impl PipelineError {
+    /// Stable machine-readable code; never changes once published.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Empty => "image.empty",
+            Self::TooManyBytes { .. } | Self::TooManyPixels { .. } | Self::MemoryLimit(_) => {
+                "image.too_large"
+            }
+            Self::UnsupportedFormat(_) => "image.unsupported_format",
+            Self::Truncated(_) => "image.truncated",
+            Self::Corrupt(_) => "image.corrupt",
+        }
+    }
+
+    /// Whether retrying the same input could help: never for these, the
+    /// bytes will not change.
+    pub fn is_retryable(&self) -> bool {
+        false
+    }
+}
