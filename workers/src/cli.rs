@@ -1,0 +1,38 @@
+//! Command-line interface (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// imgtag: turns customer images into organised, searchable, safe data.
+#[derive(Debug, Parser)]
+#[command(name = "imgtag", version, about)]
+pub struct Cli {
+    /// Configuration file (default: $IMGTAG_CONFIG, else ./imgtag.toml if present).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the most probable ImageNet classes of each image.
+    Classify(ClassifyArgs),
+}
+
+/// Arguments of `imgtag classify`.
+#[derive(Debug, clap::Args)]
+pub struct ClassifyArgs {
+    /// Image files (JPEG, PNG, WebP, GIF, TIFF, BMP).
+    #[arg(required = true, value_name = "IMAGE")]
+    pub images: Vec<PathBuf>,
+    /// How many classes to print per image.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub top: u16,
+    /// Print JSON (an array, one object per image) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,184 @@
+//! Layered configuration: built-in defaults < config file < environment.
+//!
+//! - File: `--config FILE`, else `$IMGTAG_CONFIG`, else `imgtag.toml` in the
+//!   working directory if present. `imgtag.example.toml` documents every key.
+//! - Environment: `IMGTAG__SECTION__KEY` (e.g. `IMGTAG__MODELS__DIR`);
+//!   `ORT_DYLIB_PATH`, the `ort` crate's own variable, also sets
+//!   `onnxruntime.library` (an `IMGTAG__ONNXRUNTIME__LIBRARY` wins over it).
+//!
+//! Unknown keys are errors, and the result is validated before any work.
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use imgtag_models::RuntimeConfig;
+use imgtag_pipeline::DecodeLimits;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// File read when neither `--config` nor `IMGTAG_CONFIG` names one.
+pub const DEFAULT_FILE: &str = "imgtag.toml";
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// ONNX Runtime library and threading.
+    pub onnxruntime: OnnxRuntimeSection,
+    /// Where the model files are.
+    pub models: ModelsSection,
+    /// Limits on untrusted images.
+    pub decode: DecodeLimits,
+}
+
+/// `[onnxruntime]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OnnxRuntimeSection {
+    /// Path of libonnxruntime.so (1.31 or newer); relative paths are taken
+    /// from the working directory.
+    pub library: PathBuf,
+    /// Intra-op threads per model session.
+    pub intra_threads: usize,
+}
+
+impl Default for OnnxRuntimeSection {
+    fn default() -> Self {
+        let runtime = RuntimeConfig::default();
+        Self {
+            library: runtime.library,
+            intra_threads: runtime.intra_threads,
+        }
+    }
+}
+
+/// `[models]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ModelsSection {
+    /// Directory holding the files of models/manifest.toml (`scripts/setup`
+    /// fills `.imgtag/models`).
+    pub dir: PathBuf,
+}
+
+impl Default for ModelsSection {
+    fn default() -> Self {
+        Self {
+            dir: PathBuf::from(".imgtag/models"),
+        }
+    }
+}
+
+impl Config {
+    /// Loads the configuration from defaults, the file and the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, AppError> {
+        let explicit = file
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("IMGTAG_CONFIG").map(PathBuf::from));
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match &explicit {
+            Some(path) if !path.is_file() => {
+                return Err(AppError::Config(format!(
+                    "config file {} not found",
+                    path.display()
+                )));
+            }
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None => figment = figment.merge(Toml::file(DEFAULT_FILE)),
+        }
+        let figment = figment
+            .merge(
+                Env::raw()
+                    .only(&["ORT_DYLIB_PATH"])
+                    .map(|_| "onnxruntime.library".into()),
+            )
+            .merge(Env::prefixed("IMGTAG__").split("__"));
+        let config: Config = figment
+            .extract()
+            .map_err(|e| AppError::Config(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks values that parse but cannot work.
+    pub fn validate(&self) -> Result<(), AppError> {
+        if self.onnxruntime.intra_threads == 0 {
+            return Err(AppError::Config(
+                "onnxruntime.intra_threads must be at least 1".into(),
+            ));
+        }
+        if self.models.dir.as_os_str().is_empty() {
+            return Err(AppError::Config("models.dir must not be empty".into()));
+        }
+        self.decode
+            .validate()
+            .map_err(|e| AppError::Config(format!("decode.{e}")))
+    }
+
+    /// The ONNX Runtime settings for `imgtag_models::Runtime`.
+    pub fn runtime(&self) -> RuntimeConfig {
+        RuntimeConfig {
+            library: self.onnxruntime.library.clone(),
+            intra_threads: self.onnxruntime.intra_threads,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_file_matches_the_defaults() {
+        let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../imgtag.example.toml");
+        let config: Config = Figment::new()
+            .merge(Toml::file_exact(example))
+            .extract()
+            .unwrap();
+        assert_eq!(config, Config::default());
+    }
+
+    #[test]
+    fn file_and_environment_override_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "custom.toml",
+                "[models]\ndir = \"/srv/models\"\n[decode]\nmax_width = 99\n",
+            )?;
+            jail.set_env("IMGTAG__DECODE__MAX_WIDTH", "77");
+            jail.set_env("ORT_DYLIB_PATH", "/opt/ort/libonnxruntime.so");
+            let config = Config::load(Some(Path::new("custom.toml"))).unwrap();
+            assert_eq!(config.models.dir, PathBuf::from("/srv/models"));
+            assert_eq!(config.decode.max_width, 77);
+            assert_eq!(
+                config.onnxruntime.library,
+                PathBuf::from("/opt/ort/libonnxruntime.so")
+            );
+            jail.set_env("IMGTAG__ONNXRUNTIME__LIBRARY", "/elsewhere/lib.so");
+            let config = Config::load(Some(Path::new("custom.toml"))).unwrap();
+            assert_eq!(
+                config.onnxruntime.library,
+                PathBuf::from("/elsewhere/lib.so")
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("typo.toml", "[models]\ndirectory = \"x\"\n")?;
+            let error = Config::load(Some(Path::new("typo.toml"))).unwrap_err();
+            assert_eq!(error.code(), "config.invalid");
+            assert!(error.to_string().contains("directory"), "{error}");
+            jail.create_file("zero.toml", "[onnxruntime]\nintra_threads = 0\n")?;
+            let error = Config::load(Some(Path::new("zero.toml"))).unwrap_err();
+            assert!(error.to_string().contains("intra_threads"), "{error}");
+            let error = Config::load(Some(Path::new("absent.toml"))).unwrap_err();
+            assert!(error.to_string().contains("absent.toml"), "{error}");
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,54 @@
+//! The binary's error type: wraps the library crates' errors and keeps their
+//! stable codes, adding the binary's own (configuration, input files).
+
+use std::path::PathBuf;
+
+use imgtag_models::ModelError;
+use imgtag_pipeline::PipelineError;
+
+/// Everything a command can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The configuration is malformed or invalid.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// An input file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Input {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A model could not be loaded or run.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// An image was refused or could not be processed.
+    #[error(transparent)]
+    Image(#[from] PipelineError),
+}
+
+impl AppError {
+    /// Stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Config(_) => "config.invalid",
+            Self::Input { .. } => "input.unreadable",
+            Self::Model(error) => error.code(),
+            Self::Image(error) => error.code(),
+        }
+    }
+
+    /// Whether retrying the same work could help.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Config(_) => false,
+            Self::Input { source, .. } => !matches!(
+                source.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
+            ),
+            Self::Model(error) => error.is_retryable(),
+            Self::Image(error) => error.is_retryable(),
+        }
+    }
+}

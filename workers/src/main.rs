@@ -1,0 +1,62 @@
+//! The `imgtag` binary: parses arguments, sets up logging, runs a command and
+//! turns its outcome into an exit status (0 success, 1 some input failed,
+//! 2 configuration or installation error).
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use imgtag_workers::cli::{Cli, Command};
+use imgtag_workers::commands::classify;
+use imgtag_workers::{AppError, Config};
+
+fn main() -> ExitCode {
+    init_logging();
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error[{}]: {error}", error.code());
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: &Cli) -> Result<ExitCode, AppError> {
+    let config = Config::load(cli.config.as_deref())?;
+    match &cli.command {
+        Command::Classify(args) => {
+            let output = classify::run(&config, args)?;
+            let mut stdout = std::io::stdout().lock();
+            let written = if args.json {
+                serde_json::to_writer_pretty(&mut stdout, &output)
+                    .map_err(std::io::Error::from)
+                    .and_then(|()| writeln!(stdout))
+            } else {
+                classify::write_table(&output, &mut stdout)
+            };
+            if let Err(error) = written {
+                // A closed pipe (`imgtag classify ... | head`) is not a failure.
+                if error.kind() != std::io::ErrorKind::BrokenPipe {
+                    eprintln!("error[output.write]: {error}");
+                    return Ok(ExitCode::from(1));
+                }
+            }
+            Ok(if output.all_succeeded() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+    }
+}
+
+/// Logs go to stderr; `IMGTAG_LOG` sets the filter (default `warn`).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("IMGTAG_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
