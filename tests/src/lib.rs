@@ -1,0 +1,90 @@
+//! Fixtures for imgtag's end-to-end tests: where the repository, the
+//! installed models and sample photos, and the built `imgtag` binary are.
+//!
+//! Everything here points at real things `scripts/setup` installed; when they
+//! are missing, the helpers fail with a message naming the command to run.
+
+// Test fixtures: failing loudly with a message is their job.
+#![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use imgtag_models::{Classifier, ModelStore, Runtime, RuntimeConfig};
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// Where `scripts/setup` installs everything.
+pub fn install_dir() -> PathBuf {
+    repo_root().join(".imgtag")
+}
+
+/// The model directory.
+pub fn models_dir() -> PathBuf {
+    install_dir().join("models")
+}
+
+/// A sample photo by file name (e.g. `chelsea.png`).
+pub fn sample(name: &str) -> PathBuf {
+    let path = install_dir().join("samples").join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: run scripts/setup",
+        path.display()
+    );
+    path
+}
+
+/// The ONNX Runtime settings the tests use (the library scripts/setup installs).
+pub fn runtime_config() -> RuntimeConfig {
+    let library = std::env::var_os("ORT_DYLIB_PATH")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| install_dir().join("onnxruntime/libonnxruntime.so"));
+    RuntimeConfig {
+        library,
+        intra_threads: 1,
+    }
+}
+
+/// The process's runtime, initialised once.
+pub fn runtime() -> Runtime {
+    Runtime::init(&runtime_config()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The installed model store.
+pub fn store() -> ModelStore {
+    ModelStore::open(models_dir()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A classifier shared by the tests of this process (loading costs ~100 ms).
+pub fn classifier() -> &'static Classifier {
+    static CLASSIFIER: OnceLock<Classifier> = OnceLock::new();
+    CLASSIFIER
+        .get_or_init(|| Classifier::load(&store(), &runtime()).unwrap_or_else(|e| panic!("{e}")))
+}
+
+/// The `imgtag` binary of the same build as this test.
+///
+/// `cargo test` does not build other packages' binaries, so `scripts/test`
+/// runs `cargo build --workspace --bins` first.
+pub fn imgtag_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/e2e-<hash> -> target/<profile>/imgtag
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>");
+    let bin = profile_dir.join("imgtag");
+    assert!(
+        bin.is_file(),
+        "{} is missing: build it with `cargo build --workspace --bins` (scripts/test does)",
+        bin.display()
+    );
+    bin
+}

@@ -1,0 +1,10 @@
+//! imgtag's end-to-end tests: one test binary, real ONNX Runtime, real
+//! models, real photos. Run `scripts/setup` (or `scripts/test`) first.
+
+// Helpers of a test binary may fail the test the short way.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod classify;
+mod cli;
+mod hierarchy;
+mod model_files;
