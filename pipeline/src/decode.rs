@@ -2,17 +2,28 @@
 //!
 //! The format is sniffed from the content (never from a file name or a
 //! declared MIME type). Limits are checked before decoding (byte size,
-//! declared dimensions and pixel count from the header) and enforced during
-//! decoding (the decoder's allocation limit), so a small file that declares a
-//! huge image is refused before any pixel buffer is allocated.
+//! declared dimensions and pixel count from the header), and enforced during
+//! it (the decoder's allocation limit, the frame limit of animations), so a
+//! small file declaring a huge image is refused before any pixel buffer is
+//! allocated. The result is upright: EXIF orientation is applied.
+//!
+//! Animated GIF, WebP and PNG (APNG): the first frame is the image; the other
+//! frames are counted up to `max_frames` (more is refused).
 
 use std::io::{Cursor, ErrorKind};
 
+use image::codecs::gif::GifDecoder;
+use image::codecs::png::PngDecoder;
+use image::codecs::webp::WebPDecoder;
 use image::error::{ImageError, LimitErrorKind};
-use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
+use image::metadata::Orientation;
+use image::{
+    AnimationDecoder, DynamicImage, ExtendedColorType, Frames, ImageDecoder, ImageFormat, Limits,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::error::PipelineError;
+use crate::metadata::{ImageMetadata, parse_exif};
 
 /// Limits on untrusted input. The defaults fit phone photos and scans while
 /// refusing decompression bombs.
@@ -29,6 +40,8 @@ pub struct DecodeLimits {
     pub max_pixels: u64,
     /// Most memory the decoder may allocate, in bytes.
     pub max_decoder_bytes: u64,
+    /// Most frames an animation may have.
+    pub max_frames: u32,
 }
 
 impl Default for DecodeLimits {
@@ -39,6 +52,7 @@ impl Default for DecodeLimits {
             max_height: 20_000,
             max_pixels: 100_000_000,
             max_decoder_bytes: 1024 * 1024 * 1024,
+            max_frames: 1_000,
         }
     }
 }
@@ -52,21 +66,40 @@ impl DecodeLimits {
             ("max_height", u64::from(self.max_height)),
             ("max_pixels", self.max_pixels),
             ("max_decoder_bytes", self.max_decoder_bytes),
+            ("max_frames", u64::from(self.max_frames)),
         ];
         match positive.iter().find(|(_, v)| *v == 0) {
             Some((name, _)) => Err(format!("{name} must be positive")),
             None => Ok(()),
         }
     }
+
+    fn decoder_limits(&self) -> Limits {
+        let mut limits = Limits::default();
+        limits.max_image_width = Some(self.max_width);
+        limits.max_image_height = Some(self.max_height);
+        limits.max_alloc = Some(self.max_decoder_bytes);
+        limits
+    }
 }
 
-/// A decoded image and what was learnt while decoding it.
+/// A decoded, upright image and its metadata.
 #[derive(Debug, Clone)]
 pub struct DecodedImage {
-    /// The pixels, in the decoder's native colour type.
+    /// The pixels, upright, in the decoder's native colour type.
     pub image: DynamicImage,
     /// The format sniffed from the content.
     pub format: ImageFormat,
+    /// What the image says about itself.
+    pub metadata: ImageMetadata,
+}
+
+/// What the header told before the pixels were decoded.
+struct Header {
+    color_type: ExtendedColorType,
+    has_icc_profile: bool,
+    orientation: Orientation,
+    exif: Option<Vec<u8>>,
 }
 
 /// Decodes `bytes` within `limits`.
@@ -82,22 +115,136 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage, Pipel
         });
     }
     let format = image::guess_format(bytes).map_err(|_| PipelineError::UnsupportedFormat(None))?;
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-    let mut decoder_limits = Limits::default();
-    decoder_limits.max_image_width = Some(limits.max_width);
-    decoder_limits.max_image_height = Some(limits.max_height);
-    decoder_limits.max_alloc = Some(limits.max_decoder_bytes);
-    reader.limits(decoder_limits);
-    let mut decoder = reader.into_decoder().map_err(|e| classify(e, format))?;
+    let fail = |error| classify(error, format);
+    if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
+        // The JPEG decoder fills missing scan data with grey and succeeds: a
+        // truncated upload would pass as a half-grey image.
+        return Err(PipelineError::Truncated(
+            "the JPEG has no end-of-image marker after its last scan".into(),
+        ));
+    }
+    let (image, header, frame_count) = match format {
+        ImageFormat::Gif => {
+            let mut decoder = GifDecoder::new(Cursor::new(bytes)).map_err(fail)?;
+            let header = inspect_header(&mut decoder, limits, format)?;
+            let (image, frames) = first_frame(decoder.into_frames(), limits, format)?;
+            (image, header, frames)
+        }
+        ImageFormat::WebP => {
+            let mut decoder = WebPDecoder::new(Cursor::new(bytes)).map_err(fail)?;
+            let header = inspect_header(&mut decoder, limits, format)?;
+            if decoder.has_animation() {
+                let (image, frames) = first_frame(decoder.into_frames(), limits, format)?;
+                (image, header, frames)
+            } else {
+                (still(decoder, format)?, header, 1)
+            }
+        }
+        ImageFormat::Png => {
+            let mut decoder = PngDecoder::new(Cursor::new(bytes)).map_err(fail)?;
+            let header = inspect_header(&mut decoder, limits, format)?;
+            if decoder.is_apng().map_err(fail)? {
+                let frames = decoder.apng().map_err(fail)?.into_frames();
+                let (image, count) = first_frame(frames, limits, format)?;
+                (image, header, count)
+            } else {
+                (still(decoder, format)?, header, 1)
+            }
+        }
+        _ => {
+            let mut reader = image::ImageReader::with_format(Cursor::new(bytes), format);
+            reader.limits(limits.decoder_limits());
+            let mut decoder = reader.into_decoder().map_err(fail)?;
+            let header = inspect_header(&mut decoder, limits, format)?;
+            (still(decoder, format)?, header, 1)
+        }
+    };
+    let mut image = image;
+    image.apply_orientation(header.orientation);
+    let (exif, exif_error) = match header.exif.map(parse_exif) {
+        None => (None, None),
+        Some(Ok(fields)) => (Some(fields), None),
+        Some(Err(error)) => (None, Some(error)),
+    };
+    let (color_type, bit_depth) = describe_color(header.color_type);
+    let metadata = ImageMetadata {
+        format: format_name(format).to_owned(),
+        width: image.width(),
+        height: image.height(),
+        color_type,
+        bit_depth,
+        has_icc_profile: header.has_icc_profile,
+        frame_count,
+        orientation: header.orientation.to_exif(),
+        exif,
+        exif_error,
+    };
+    Ok(DecodedImage {
+        image,
+        format,
+        metadata,
+    })
+}
+
+fn inspect_header<D: ImageDecoder>(
+    decoder: &mut D,
+    limits: &DecodeLimits,
+    format: ImageFormat,
+) -> Result<Header, PipelineError> {
     let (width, height) = decoder.dimensions();
     check_dimensions(width, height, limits)?;
-    let mut decoder_limits = Limits::default();
-    decoder_limits.max_alloc = Some(limits.max_decoder_bytes);
     decoder
-        .set_limits(decoder_limits)
+        .set_limits(limits.decoder_limits())
         .map_err(|e| classify(e, format))?;
-    let image = DynamicImage::from_decoder(decoder).map_err(|e| classify(e, format))?;
-    Ok(DecodedImage { image, format })
+    // Metadata problems never reject an image whose pixels decode.
+    Ok(Header {
+        color_type: decoder.original_color_type(),
+        has_icc_profile: decoder.icc_profile().ok().flatten().is_some(),
+        exif: decoder.exif_metadata().ok().flatten(),
+        orientation: decoder.orientation().unwrap_or(Orientation::NoTransforms),
+    })
+}
+
+fn still<D: ImageDecoder>(decoder: D, format: ImageFormat) -> Result<DynamicImage, PipelineError> {
+    DynamicImage::from_decoder(decoder).map_err(|e| classify(e, format))
+}
+
+/// The first frame as the image, and the number of frames (bounded).
+fn first_frame(
+    mut frames: Frames<'_>,
+    limits: &DecodeLimits,
+    format: ImageFormat,
+) -> Result<(DynamicImage, u32), PipelineError> {
+    let first = match frames.next() {
+        Some(frame) => frame.map_err(|e| classify(e, format))?,
+        None => return Err(PipelineError::Corrupt("the animation has no frame".into())),
+    };
+    let mut count: u32 = 1;
+    for frame in frames {
+        frame.map_err(|e| classify(e, format))?;
+        count += 1;
+        if count > limits.max_frames {
+            return Err(PipelineError::TooManyFrames {
+                limit: limits.max_frames,
+            });
+        }
+    }
+    Ok((DynamicImage::ImageRgba8(first.into_buffer()), count))
+}
+
+/// Whether a JPEG's last scan is followed by an end-of-image marker. Inside
+/// entropy-coded data 0xFF is always escaped (0xFF00), so 0xFFD9 there is the
+/// real marker; EXIF thumbnails (with their own EOI) come before the scans.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let last = |marker: u8| {
+        bytes
+            .windows(2)
+            .rposition(|w| w[0] == 0xFF && w[1] == marker)
+    };
+    match (last(0xDA), last(0xD9)) {
+        (Some(scan), Some(end)) => end > scan,
+        _ => false,
+    }
 }
 
 fn check_dimensions(width: u32, height: u32, limits: &DecodeLimits) -> Result<(), PipelineError> {
@@ -125,6 +272,26 @@ fn check_dimensions(width: u32, height: u32, limits: &DecodeLimits) -> Result<()
     Ok(())
 }
 
+/// Stable lower-case format names.
+pub fn format_name(format: ImageFormat) -> &'static str {
+    match format {
+        ImageFormat::Jpeg => "jpeg",
+        ImageFormat::Png => "png",
+        ImageFormat::WebP => "webp",
+        ImageFormat::Gif => "gif",
+        ImageFormat::Tiff => "tiff",
+        ImageFormat::Bmp => "bmp",
+        ImageFormat::Avif => "avif",
+        _ => "other",
+    }
+}
+
+fn describe_color(color: ExtendedColorType) -> (String, u8) {
+    let channels = u16::from(color.channel_count()).max(1);
+    let depth = (color.bits_per_pixel() / channels) as u8;
+    (format!("{color:?}").to_ascii_lowercase(), depth)
+}
+
 fn classify(error: ImageError, format: ImageFormat) -> PipelineError {
     match error {
         ImageError::Limits(limit) => match limit.kind() {
@@ -135,9 +302,10 @@ fn classify(error: ImageError, format: ImageFormat) -> PipelineError {
             },
             _ => PipelineError::MemoryLimit(limit.to_string()),
         },
-        ImageError::Unsupported(unsupported) => {
-            PipelineError::UnsupportedFormat(Some(format!("{format:?}: {unsupported}")))
-        }
+        ImageError::Unsupported(unsupported) => PipelineError::UnsupportedFormat(Some(format!(
+            "{}: {unsupported}",
+            format_name(format)
+        ))),
         ImageError::IoError(io) if io.kind() == ErrorKind::UnexpectedEof => {
             PipelineError::Truncated(io.to_string())
         }
@@ -168,72 +336,4 @@ fn looks_truncated(message: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn png(width: u32, height: u32) -> Vec<u8> {
-        let image = image::RgbImage::from_pixel(width, height, image::Rgb([200, 10, 10]));
-        let mut bytes = Vec::new();
-        image
-            .write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png)
-            .unwrap();
-        bytes
-    }
-
-    #[test]
-    fn decodes_a_png_and_sniffs_its_format() {
-        let decoded = decode(&png(5, 3), &DecodeLimits::default()).unwrap();
-        assert_eq!(decoded.format, ImageFormat::Png);
-        assert_eq!((decoded.image.width(), decoded.image.height()), (5, 3));
-    }
-
-    #[test]
-    fn empty_and_unknown_inputs_have_codes() {
-        assert_eq!(
-            decode(b"", &DecodeLimits::default()).unwrap_err().code(),
-            "image.empty"
-        );
-        let error = decode(b"hello, not an image", &DecodeLimits::default()).unwrap_err();
-        assert_eq!(error.code(), "image.unsupported_format");
-        assert!(!error.is_retryable());
-    }
-
-    #[test]
-    fn byte_and_pixel_limits_are_enforced() {
-        let bytes = png(40, 30);
-        let limits = DecodeLimits {
-            max_input_bytes: 10,
-            ..DecodeLimits::default()
-        };
-        assert_eq!(
-            decode(&bytes, &limits).unwrap_err().code(),
-            "image.too_large"
-        );
-        let limits = DecodeLimits {
-            max_pixels: 1000,
-            ..DecodeLimits::default()
-        };
-        let error = decode(&bytes, &limits).unwrap_err();
-        assert_eq!(error.code(), "image.too_large");
-        assert!(error.to_string().contains("40x30"), "{error}");
-    }
-
-    #[test]
-    fn truncated_png_is_reported() {
-        let bytes = png(64, 64);
-        let error = decode(&bytes[..bytes.len() / 2], &DecodeLimits::default()).unwrap_err();
-        assert!(
-            matches!(error.code(), "image.truncated" | "image.corrupt"),
-            "{error}"
-        );
-    }
-
-    #[test]
-    fn zero_limits_are_invalid() {
-        let limits = DecodeLimits {
-            max_width: 0,
-            ..DecodeLimits::default()
-        };
-        assert!(limits.validate().unwrap_err().contains("max_width"));
-    }
-}
+mod tests;

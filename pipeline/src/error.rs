@@ -25,6 +25,12 @@ pub enum PipelineError {
         /// Which limit was exceeded, in words.
         limit: String,
     },
+    /// An animation has more frames than allowed.
+    #[error("the animation has more than {limit} frames")]
+    TooManyFrames {
+        /// Configured limit.
+        limit: u32,
+    },
     /// The decoder needed more memory than allowed.
     #[error("decoding needs more memory than the limit allows: {0}")]
     MemoryLimit(String),
@@ -54,6 +60,7 @@ impl PipelineError {
             Self::TooManyBytes { .. } | Self::TooManyPixels { .. } | Self::MemoryLimit(_) => {
                 "image.too_large"
             }
+            Self::TooManyFrames { .. } => "image.too_many_frames",
             Self::UnsupportedFormat(_) => "image.unsupported_format",
             Self::Truncated(_) => "image.truncated",
             Self::Corrupt(_) => "image.corrupt",

@@ -9,6 +9,8 @@
 
 pub mod decode;
 pub mod error;
+pub mod metadata;
 
 pub use decode::{DecodeLimits, DecodedImage, decode};
 pub use error::PipelineError;
+pub use metadata::{ExifFields, GpsPosition, ImageMetadata};
