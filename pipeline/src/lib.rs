@@ -2,15 +2,27 @@
 //!
 //! - [`decode`]: bounded decoding of untrusted bytes (size and pixel limits
 //!   checked before and during decoding, format sniffed from the content).
+//! - [`metadata`]: format, dimensions, colour, ICC, frames, EXIF fields.
+//! - [`analysis`]: the small greyscale copy hashes and checks run on.
+//! - [`fingerprint`]: SHA-256 of the bytes and a perceptual hash.
+//! - [`quality`]: too small, blur, exposure, with documented thresholds.
+//! - [`inspect`]: all of the above from one decode.
 //! - [`error`]: the crate's error type with stable codes.
 //!
 //! Later stages (metadata, checks, hashes, renditions) and the stage
 //! orchestration live here too; see docs/ARCHITECTURE.md.
 
+pub mod analysis;
 pub mod decode;
 pub mod error;
+pub mod fingerprint;
+pub mod inspect;
 pub mod metadata;
+pub mod quality;
 
 pub use decode::{DecodeLimits, DecodedImage, decode};
 pub use error::PipelineError;
+pub use fingerprint::Fingerprints;
+pub use inspect::{Inspection, inspect};
 pub use metadata::{ExifFields, GpsPosition, ImageMetadata};
+pub use quality::{QualitySignals, QualityThresholds};

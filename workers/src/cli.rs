@@ -21,6 +21,19 @@ pub struct Cli {
 pub enum Command {
     /// Print the most probable ImageNet classes of each image.
     Classify(ClassifyArgs),
+    /// Print metadata, fingerprints and quality signals of each image.
+    Inspect(InspectArgs),
+}
+
+/// Arguments of `imgtag inspect`.
+#[derive(Debug, clap::Args)]
+pub struct InspectArgs {
+    /// Image files; the format is sniffed from the content, not the name.
+    #[arg(required = true, value_name = "IMAGE")]
+    pub images: Vec<PathBuf>,
+    /// Print JSON (an array, one object per image) instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `imgtag classify`.

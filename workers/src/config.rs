@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use imgtag_models::RuntimeConfig;
-use imgtag_pipeline::DecodeLimits;
+use imgtag_pipeline::{DecodeLimits, QualityThresholds};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -22,7 +22,7 @@ use crate::error::AppError;
 pub const DEFAULT_FILE: &str = "imgtag.toml";
 
 /// The whole configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// ONNX Runtime library and threading.
@@ -31,6 +31,8 @@ pub struct Config {
     pub models: ModelsSection,
     /// Limits on untrusted images.
     pub decode: DecodeLimits,
+    /// Thresholds of the quality flags.
+    pub quality: QualityThresholds,
 }
 
 /// `[onnxruntime]`

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use imgtag_workers::cli::{Cli, Command};
-use imgtag_workers::commands::classify;
+use imgtag_workers::commands::{classify, inspect};
 use imgtag_workers::{AppError, Config};
 
 fn main() -> ExitCode {
@@ -24,30 +24,50 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> Result<ExitCode, AppError> {
     let config = Config::load(cli.config.as_deref())?;
-    match &cli.command {
+    Ok(match &cli.command {
         Command::Classify(args) => {
             let output = classify::run(&config, args)?;
-            let mut stdout = std::io::stdout().lock();
-            let written = if args.json {
-                serde_json::to_writer_pretty(&mut stdout, &output)
-                    .map_err(std::io::Error::from)
-                    .and_then(|()| writeln!(stdout))
-            } else {
-                classify::write_table(&output, &mut stdout)
-            };
-            if let Err(error) = written {
-                // A closed pipe (`imgtag classify ... | head`) is not a failure.
-                if error.kind() != std::io::ErrorKind::BrokenPipe {
-                    eprintln!("error[output.write]: {error}");
-                    return Ok(ExitCode::from(1));
-                }
-            }
-            Ok(if output.all_succeeded() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
+            print(args.json, &output, output.all_succeeded(), |out| {
+                classify::write_table(&output, out)
             })
         }
+        Command::Inspect(args) => {
+            let reports = inspect::run(&config, args);
+            let all_succeeded = reports.iter().all(|r| r.error.is_none());
+            print(args.json, &reports, all_succeeded, |out| {
+                inspect::write_text(&reports, out)
+            })
+        }
+    })
+}
+
+/// Prints a command's output as JSON or text and gives the exit status:
+/// 0 when every input succeeded, 1 otherwise (or when stdout failed).
+fn print<T: serde::Serialize>(
+    json: bool,
+    value: &T,
+    all_succeeded: bool,
+    text: impl FnOnce(&mut std::io::StdoutLock<'static>) -> std::io::Result<()>,
+) -> ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    let written = if json {
+        serde_json::to_writer_pretty(&mut stdout, value)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(stdout))
+    } else {
+        text(&mut stdout)
+    };
+    if let Err(error) = written {
+        // A closed pipe (`imgtag ... | head`) is not a failure.
+        if error.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error[output.write]: {error}");
+            return ExitCode::from(1);
+        }
+    }
+    if all_succeeded {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }
 

@@ -7,4 +7,5 @@
 mod classify;
 mod cli;
 mod hierarchy;
+mod inspect;
 mod model_files;

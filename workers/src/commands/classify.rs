@@ -78,11 +78,7 @@ pub fn run(config: &Config, args: &ClassifyArgs) -> Result<ClassifyOutput, AppEr
             Ok(top) => ImageReport { file: path.clone(), top, error: None },
             Err(error) => {
                 tracing::warn!(file = %path.display(), code = error.code(), %error, "image failed");
-                ImageReport {
-                    file: path.clone(),
-                    top: Vec::new(),
-                    error: Some(ErrorReport { code: error.code(), message: error.to_string() }),
-                }
+                ImageReport { file: path.clone(), top: Vec::new(), error: Some(ErrorReport::from(&error)) }
             }
         })
         .collect();
@@ -114,6 +110,15 @@ fn classify_file(
         .into_iter()
         .map(ClassReport::from)
         .collect())
+}
+
+impl From<&AppError> for ErrorReport {
+    fn from(error: &AppError) -> Self {
+        Self {
+            code: error.code(),
+            message: error.to_string(),
+        }
+    }
 }
 
 impl From<ClassScore> for ClassReport {
