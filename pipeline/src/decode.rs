@@ -103,7 +103,28 @@ struct Header {
 }
 
 /// Decodes `bytes` within `limits`.
+///
+/// This is a panic boundary: decoders are third-party code fed hostile
+/// input, and some panic on files they cannot handle (the Pillow corpus has
+/// tiled planar TIFFs that do). Such a panic becomes
+/// [`PipelineError::DecoderPanic`], never a dead worker.
 pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage, PipelineError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        decode_unguarded(bytes, limits)
+    })) {
+        Ok(result) => result,
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".to_owned());
+            Err(PipelineError::DecoderPanic(message))
+        }
+    }
+}
+
+fn decode_unguarded(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage, PipelineError> {
     if bytes.is_empty() {
         return Err(PipelineError::Empty);
     }

@@ -40,6 +40,9 @@ pub enum PipelineError {
     /// The data ends before the image does.
     #[error("the image data is truncated: {0}")]
     Truncated(String),
+    /// The decoder panicked on this input (a decoder bug, contained).
+    #[error("the decoder failed on this image: {0}")]
+    DecoderPanic(String),
     /// The data is not a valid image of its format.
     #[error("the image data is corrupt: {0}")]
     Corrupt(String),
@@ -64,6 +67,7 @@ impl PipelineError {
             Self::UnsupportedFormat(_) => "image.unsupported_format",
             Self::Truncated(_) => "image.truncated",
             Self::Corrupt(_) => "image.corrupt",
+            Self::DecoderPanic(_) => "image.decoder_failed",
         }
     }
 

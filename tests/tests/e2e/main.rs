@@ -6,6 +6,7 @@
 
 mod classify;
 mod cli;
+mod corpus;
 mod hierarchy;
 mod inspect;
 mod model_files;
