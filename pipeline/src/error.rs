@@ -43,6 +43,9 @@ pub enum PipelineError {
     /// The decoder panicked on this input (a decoder bug, contained).
     #[error("the decoder failed on this image: {0}")]
     DecoderPanic(String),
+    /// An output could not be encoded (or its options are invalid).
+    #[error("cannot encode the image: {0}")]
+    Encode(String),
     /// The data is not a valid image of its format.
     #[error("the image data is corrupt: {0}")]
     Corrupt(String),
@@ -68,6 +71,7 @@ impl PipelineError {
             Self::Truncated(_) => "image.truncated",
             Self::Corrupt(_) => "image.corrupt",
             Self::DecoderPanic(_) => "image.decoder_failed",
+            Self::Encode(_) => "image.encode_failed",
         }
     }
 

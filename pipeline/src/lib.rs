@@ -7,6 +7,8 @@
 //! - [`fingerprint`]: SHA-256 of the bytes and a perceptual hash.
 //! - [`quality`]: too small, blur, exposure, with documented thresholds.
 //! - [`inspect`]: all of the above from one decode.
+//! - [`resize`], [`encode`], [`rendition`]: named renditions and format
+//!   conversion (WebP, AVIF, JPEG, PNG), metadata stripped, upright.
 //! - [`error`]: the crate's error type with stable codes.
 //!
 //! Later stages (metadata, checks, hashes, renditions) and the stage
@@ -14,15 +16,20 @@
 
 pub mod analysis;
 pub mod decode;
+pub mod encode;
 pub mod error;
 pub mod fingerprint;
 pub mod inspect;
 pub mod metadata;
 pub mod quality;
+pub mod rendition;
+pub mod resize;
 
 pub use decode::{DecodeLimits, DecodedImage, decode};
+pub use encode::{EncodeOptions, OutputFormat};
 pub use error::PipelineError;
 pub use fingerprint::Fingerprints;
 pub use inspect::{Inspection, inspect};
 pub use metadata::{ExifFields, GpsPosition, ImageMetadata};
 pub use quality::{QualitySignals, QualityThresholds};
+pub use rendition::{Rendition, RenditionSpec};

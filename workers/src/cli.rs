@@ -23,6 +23,44 @@ pub enum Command {
     Classify(ClassifyArgs),
     /// Print metadata, fingerprints and quality signals of each image.
     Inspect(InspectArgs),
+    /// Convert an image to another format (upright, metadata stripped).
+    Convert(ConvertArgs),
+}
+
+/// Arguments of `imgtag convert`.
+#[derive(Debug, clap::Args)]
+pub struct ConvertArgs {
+    /// The image to convert.
+    #[arg(value_name = "INPUT")]
+    pub input: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: FormatArg,
+    /// Bound on the long side, in pixels (default: original size; never upscaled).
+    #[arg(long, value_name = "PIXELS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_side: Option<u32>,
+    /// Quality 1-100 for lossy output.
+    #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub quality: u8,
+    /// Lossless WebP (PNG is always lossless).
+    #[arg(long)]
+    pub lossless: bool,
+    /// Where to write the result.
+    #[arg(short, long, value_name = "OUTPUT")]
+    pub output: PathBuf,
+}
+
+/// Output formats on the command line.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum FormatArg {
+    /// WebP (libwebp).
+    Webp,
+    /// AVIF (rav1e).
+    Avif,
+    /// JPEG.
+    Jpeg,
+    /// PNG (lossless).
+    Png,
 }
 
 /// Arguments of `imgtag inspect`.

@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use imgtag_models::RuntimeConfig;
-use imgtag_pipeline::{DecodeLimits, QualityThresholds};
+use imgtag_pipeline::rendition::{default_renditions, validate_renditions};
+use imgtag_pipeline::{DecodeLimits, QualityThresholds, RenditionSpec};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -22,7 +23,7 @@ use crate::error::AppError;
 pub const DEFAULT_FILE: &str = "imgtag.toml";
 
 /// The whole configuration.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// ONNX Runtime library and threading.
@@ -33,6 +34,20 @@ pub struct Config {
     pub decode: DecodeLimits,
     /// Thresholds of the quality flags.
     pub quality: QualityThresholds,
+    /// Named renditions written for every image.
+    pub renditions: Vec<RenditionSpec>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            onnxruntime: OnnxRuntimeSection::default(),
+            models: ModelsSection::default(),
+            decode: DecodeLimits::default(),
+            quality: QualityThresholds::default(),
+            renditions: default_renditions(),
+        }
+    }
 }
 
 /// `[onnxruntime]`
@@ -116,7 +131,11 @@ impl Config {
         }
         self.decode
             .validate()
-            .map_err(|e| AppError::Config(format!("decode.{e}")))
+            .map_err(|e| AppError::Config(format!("decode.{e}")))?;
+        self.quality
+            .validate()
+            .map_err(|e| AppError::Config(format!("quality: {e}")))?;
+        validate_renditions(&self.renditions).map_err(AppError::Config)
     }
 
     /// The ONNX Runtime settings for `imgtag_models::Runtime`.
@@ -176,6 +195,16 @@ mod tests {
             let error = Config::load(Some(Path::new("typo.toml"))).unwrap_err();
             assert_eq!(error.code(), "config.invalid");
             assert!(error.to_string().contains("directory"), "{error}");
+            jail.create_file("dark.toml", "[quality]\ndark_mean = 250.0\n")?;
+            let error = Config::load(Some(Path::new("dark.toml"))).unwrap_err();
+            assert!(error.to_string().contains("dark_mean"), "{error}");
+            jail.create_file(
+                "twice.toml",
+                "[[renditions]]\nname = \"a\"\nmax_side = 10\nformat = \"png\"\nquality = 90\n\
+                 [[renditions]]\nname = \"a\"\nmax_side = 20\nformat = \"webp\"\nquality = 80\n",
+            )?;
+            let error = Config::load(Some(Path::new("twice.toml"))).unwrap_err();
+            assert!(error.to_string().contains("twice"), "{error}");
             jail.create_file("zero.toml", "[onnxruntime]\nintra_threads = 0\n")?;
             let error = Config::load(Some(Path::new("zero.toml"))).unwrap_err();
             assert!(error.to_string().contains("intra_threads"), "{error}");

@@ -20,6 +20,14 @@ pub enum AppError {
         /// Why.
         source: std::io::Error,
     },
+    /// An output file could not be written.
+    #[error("cannot write {path}: {source}")]
+    Output {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// A model could not be loaded or run.
     #[error(transparent)]
     Model(#[from] ModelError),
@@ -34,6 +42,7 @@ impl AppError {
         match self {
             Self::Config(_) => "config.invalid",
             Self::Input { .. } => "input.unreadable",
+            Self::Output { .. } => "output.unwritable",
             Self::Model(error) => error.code(),
             Self::Image(error) => error.code(),
         }
@@ -47,6 +56,7 @@ impl AppError {
                 source.kind(),
                 std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
             ),
+            Self::Output { .. } => true,
             Self::Model(error) => error.is_retryable(),
             Self::Image(error) => error.is_retryable(),
         }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use imgtag_workers::cli::{Cli, Command};
-use imgtag_workers::commands::{classify, inspect};
+use imgtag_workers::commands::{classify, convert, inspect};
 use imgtag_workers::{AppError, Config};
 
 fn main() -> ExitCode {
@@ -38,6 +38,24 @@ fn run(cli: &Cli) -> Result<ExitCode, AppError> {
                 inspect::write_text(&reports, out)
             })
         }
+        Command::Convert(args) => match convert::run(&config, args) {
+            Ok(written) => {
+                println!(
+                    "wrote {} ({} {}x{}, {} bytes)",
+                    args.output.display(),
+                    written.format.extension(),
+                    written.width,
+                    written.height,
+                    written.bytes
+                );
+                ExitCode::SUCCESS
+            }
+            // The input or output is at fault, not the installation.
+            Err(error) => {
+                eprintln!("error[{}]: {error}", error.code());
+                ExitCode::from(1)
+            }
+        },
     })
 }
 

@@ -6,6 +6,7 @@
 
 mod classify;
 mod cli;
+mod convert;
 mod corpus;
 mod hierarchy;
 mod inspect;
