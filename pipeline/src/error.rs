@@ -46,6 +46,12 @@ pub enum PipelineError {
     /// An output could not be encoded (or its options are invalid).
     #[error("cannot encode the image: {0}")]
     Encode(String),
+    /// The pipeline's configuration is invalid.
+    #[error("invalid pipeline configuration: {0}")]
+    InvalidConfig(String),
+    /// The pipeline could not run the work (shutting down, task lost).
+    #[error("the pipeline is unavailable: {0}")]
+    Unavailable(String),
     /// The data is not a valid image of its format.
     #[error("the image data is corrupt: {0}")]
     Corrupt(String),
@@ -72,12 +78,14 @@ impl PipelineError {
             Self::Corrupt(_) => "image.corrupt",
             Self::DecoderPanic(_) => "image.decoder_failed",
             Self::Encode(_) => "image.encode_failed",
+            Self::InvalidConfig(_) => "config.invalid",
+            Self::Unavailable(_) => "pipeline.unavailable",
         }
     }
 
-    /// Whether retrying the same input could help: never for these, the
-    /// bytes will not change.
+    /// Whether retrying the same input could help: never for a bad image
+    /// (the bytes will not change); yes when the pipeline was unavailable.
     pub fn is_retryable(&self) -> bool {
-        false
+        matches!(self, Self::Unavailable(_))
     }
 }

@@ -9,6 +9,8 @@
 //! - [`inspect`]: all of the above from one decode.
 //! - [`resize`], [`encode`], [`rendition`]: named renditions and format
 //!   conversion (WebP, AVIF, JPEG, PNG), metadata stripped, upright.
+//! - [`stage`]: the `Pipeline` value running all of it from one decode, with
+//!   a hook for the models and a bounded blocking pool for async callers.
 //! - [`error`]: the crate's error type with stable codes.
 //!
 //! Later stages (metadata, checks, hashes, renditions) and the stage
@@ -24,6 +26,7 @@ pub mod metadata;
 pub mod quality;
 pub mod rendition;
 pub mod resize;
+pub mod stage;
 
 pub use decode::{DecodeLimits, DecodedImage, decode};
 pub use encode::{EncodeOptions, OutputFormat};
@@ -33,3 +36,4 @@ pub use inspect::{Inspection, inspect};
 pub use metadata::{ExifFields, GpsPosition, ImageMetadata};
 pub use quality::{QualitySignals, QualityThresholds};
 pub use rendition::{Rendition, RenditionSpec};
+pub use stage::{Pipeline, PipelineConfig, ProcessedImage};

@@ -1,0 +1,264 @@
+//! The `Pipeline`: a validated [`PipelineConfig`] built into a runtime value
+//! that turns untrusted bytes into everything the image core produces, from
+//! one decode: the inspection (metadata, fingerprints, quality), the encoded
+//! renditions, and an upright 8-bit RGB model input bounded in size.
+//!
+//! Models plug in through [`Pipeline::process_with`]: the caller's closure
+//! runs on the model input inside the same CPU task, so nothing is decoded
+//! twice. Async callers use [`Pipeline::process_async`] /
+//! [`Pipeline::process_with_async`], which run the CPU work on tokio's
+//! blocking pool behind a semaphore sized by `max_concurrency`, carrying the
+//! caller's tracing span.
+
+use std::sync::Arc;
+
+use image::RgbImage;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Semaphore;
+
+use crate::decode::DecodeLimits;
+use crate::error::PipelineError;
+use crate::inspect::{Inspection, inspect};
+use crate::quality::QualityThresholds;
+use crate::rendition::{Rendition, RenditionSpec, default_renditions, render, validate_renditions};
+use crate::resize::fit_within;
+
+/// Everything that configures the image core.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PipelineConfig {
+    /// Limits on untrusted input.
+    pub decode: DecodeLimits,
+    /// Thresholds of the quality flags.
+    pub quality: QualityThresholds,
+    /// Renditions to encode.
+    pub renditions: Vec<RenditionSpec>,
+    /// The model input's short side is reduced to this many pixels when
+    /// larger (never enlarged): enough for every model's own preprocessing.
+    pub model_input_short_side: u32,
+    /// Most images processed at once by the async entry points.
+    pub max_concurrency: usize,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            decode: DecodeLimits::default(),
+            quality: QualityThresholds::default(),
+            renditions: default_renditions(),
+            model_input_short_side: 512,
+            max_concurrency: std::thread::available_parallelism().map_or(2, usize::from),
+        }
+    }
+}
+
+impl PipelineConfig {
+    /// Validates the configuration and builds the pipeline.
+    pub fn build(self) -> Result<Pipeline, PipelineError> {
+        let invalid = PipelineError::InvalidConfig;
+        self.decode
+            .validate()
+            .map_err(|e| invalid(format!("decode.{e}")))?;
+        self.quality
+            .validate()
+            .map_err(|e| invalid(format!("quality: {e}")))?;
+        validate_renditions(&self.renditions).map_err(invalid)?;
+        if self.model_input_short_side == 0 {
+            return Err(invalid("model_input_short_side must be positive".into()));
+        }
+        if self.max_concurrency == 0 {
+            return Err(invalid("max_concurrency must be positive".into()));
+        }
+        let permits = Arc::new(Semaphore::new(self.max_concurrency));
+        Ok(Pipeline {
+            config: Arc::new(self),
+            permits,
+        })
+    }
+}
+
+/// The runtime value: cheap to clone, shareable between tasks.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    config: Arc<PipelineConfig>,
+    permits: Arc<Semaphore>,
+}
+
+/// Everything the image core produced for one image.
+#[derive(Debug, Clone)]
+pub struct ProcessedImage {
+    /// Metadata, fingerprints, quality signals.
+    pub inspection: Inspection,
+    /// Encoded renditions, in configuration order.
+    pub renditions: Vec<Rendition>,
+    /// Upright 8-bit RGB copy for the models (short side bounded).
+    pub model_input: RgbImage,
+}
+
+impl Pipeline {
+    /// The configuration it was built from.
+    pub fn config(&self) -> &PipelineConfig {
+        &self.config
+    }
+
+    /// Processes `bytes` on the current thread (CPU-bound: not on an async
+    /// executor thread; see [`Pipeline::process_async`]).
+    pub fn process(&self, bytes: &[u8]) -> Result<ProcessedImage, PipelineError> {
+        self.process_with(bytes, |_| ())
+            .map(|(processed, ())| processed)
+    }
+
+    /// Like [`Pipeline::process`], then runs `analyze` on the model input
+    /// (the hook where models plug in).
+    pub fn process_with<T>(
+        &self,
+        bytes: &[u8],
+        analyze: impl FnOnce(&RgbImage) -> T,
+    ) -> Result<(ProcessedImage, T), PipelineError> {
+        let (inspection, image) = inspect(bytes, &self.config.decode, &self.config.quality)?;
+        let renditions = render(&image, &self.config.renditions)?;
+        let model_input = self.model_input(&image)?;
+        let analysis = analyze(&model_input);
+        Ok((
+            ProcessedImage {
+                inspection,
+                renditions,
+                model_input,
+            },
+            analysis,
+        ))
+    }
+
+    /// [`Pipeline::process`] on the blocking pool, at most
+    /// `max_concurrency` at once.
+    pub async fn process_async(&self, bytes: Arc<[u8]>) -> Result<ProcessedImage, PipelineError> {
+        self.process_with_async(bytes, |_| ())
+            .await
+            .map(|(processed, ())| processed)
+    }
+
+    /// [`Pipeline::process_with`] on the blocking pool, at most
+    /// `max_concurrency` at once.
+    pub async fn process_with_async<T: Send + 'static>(
+        &self,
+        bytes: Arc<[u8]>,
+        analyze: impl FnOnce(&RgbImage) -> T + Send + 'static,
+    ) -> Result<(ProcessedImage, T), PipelineError> {
+        let _permit = Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .map_err(|_| PipelineError::Unavailable("the pipeline is shutting down".into()))?;
+        let pipeline = self.clone();
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            pipeline.process_with(&bytes, analyze)
+        })
+        .await
+        .map_err(|e| PipelineError::Unavailable(format!("the processing task failed: {e}")))?
+    }
+
+    fn model_input(&self, image: &image::DynamicImage) -> Result<RgbImage, PipelineError> {
+        let (width, height) = (image.width(), image.height());
+        let short = width.min(height);
+        let target = self.config.model_input_short_side;
+        let long_bound = if short > target {
+            // Long side such that the short side lands on `target`.
+            (u64::from(width.max(height)) * u64::from(target)).div_ceil(u64::from(short)) as u32
+        } else {
+            width.max(height)
+        };
+        Ok(fit_within(image, long_bound)?.to_rgb8())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Cursor;
+
+    use image::{DynamicImage, ImageFormat, Rgb};
+
+    use super::*;
+
+    fn jpeg(width: u32, height: u32) -> Vec<u8> {
+        let image = RgbImage::from_fn(width, height, |x, y| {
+            Rgb([(x % 251) as u8, (y % 241) as u8, ((x * y) % 239) as u8])
+        });
+        let mut bytes = Vec::new();
+        DynamicImage::ImageRgb8(image)
+            .write_to(&mut Cursor::new(&mut bytes), ImageFormat::Jpeg)
+            .unwrap();
+        bytes
+    }
+
+    #[test]
+    fn one_call_gives_inspection_renditions_and_a_bounded_model_input() {
+        let pipeline = PipelineConfig::default().build().unwrap();
+        let bytes = jpeg(2000, 1000);
+        let (processed, seen) = pipeline
+            .process_with(&bytes, |input| input.dimensions())
+            .unwrap();
+        assert_eq!(processed.inspection.metadata.width, 2000);
+        assert_eq!(processed.renditions.len(), 2);
+        assert_eq!(
+            (
+                processed.renditions[0].width,
+                processed.renditions[0].height
+            ),
+            (256, 128)
+        );
+        assert_eq!(processed.model_input.dimensions(), (1024, 512));
+        assert_eq!(seen, (1024, 512), "the hook sees the model input");
+        let small = pipeline.process(&jpeg(300, 200)).unwrap();
+        assert_eq!(small.model_input.dimensions(), (300, 200), "never enlarged");
+    }
+
+    #[test]
+    fn invalid_configs_are_refused() {
+        let config = PipelineConfig {
+            max_concurrency: 0,
+            ..PipelineConfig::default()
+        };
+        assert_eq!(config.build().unwrap_err().code(), "config.invalid");
+        let mut config = PipelineConfig::default();
+        config.renditions[0].quality = 0;
+        assert!(config.build().is_err());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn async_processing_matches_sync_and_respects_the_bound() {
+        let pipeline = PipelineConfig {
+            max_concurrency: 2,
+            ..PipelineConfig::default()
+        }
+        .build()
+        .unwrap();
+        let bytes: Arc<[u8]> = jpeg(640, 480).into();
+        let expected = pipeline.process(&bytes).unwrap();
+        let running = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let peak = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (pipeline, bytes) = (pipeline.clone(), Arc::clone(&bytes));
+                let (running, peak) = (Arc::clone(&running), Arc::clone(&peak));
+                tokio::spawn(async move {
+                    pipeline
+                        .process_with_async(bytes, move |_| {
+                            use std::sync::atomic::Ordering::SeqCst;
+                            let now = running.fetch_add(1, SeqCst) + 1;
+                            peak.fetch_max(now, SeqCst);
+                            std::thread::sleep(std::time::Duration::from_millis(20));
+                            running.fetch_sub(1, SeqCst);
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for task in tasks {
+            let (processed, ()) = task.await.unwrap().unwrap();
+            assert_eq!(processed.inspection, expected.inspection);
+            assert_eq!(processed.renditions, expected.renditions);
+        }
+        assert!(peak.load(std::sync::atomic::Ordering::SeqCst) <= 2);
+    }
+}
