@@ -4,8 +4,8 @@
 use image::DynamicImage;
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::analysis_image;
-use crate::decode::{DecodeLimits, decode};
+use crate::analysis::{ANALYSIS_MAX_SIDE, analysis_image};
+use crate::decode::{DecodeLimits, ShrinkHint, decode_with_hint};
 use crate::error::PipelineError;
 use crate::fingerprint::Fingerprints;
 use crate::metadata::ImageMetadata;
@@ -22,14 +22,21 @@ pub struct Inspection {
     pub quality: QualitySignals,
 }
 
-/// Decodes `bytes` within `limits` and inspects the result; returns the
-/// upright image too, so later stages reuse the one decode.
+/// Decodes `bytes` within `limits` (shrinking on load as far as `hint`
+/// allows, and never below the analysis size) and inspects the result;
+/// returns the upright decoded image too, so later stages reuse the one
+/// decode.
 pub fn inspect(
     bytes: &[u8],
     limits: &DecodeLimits,
     thresholds: &QualityThresholds,
+    hint: Option<ShrinkHint>,
 ) -> Result<(Inspection, DynamicImage), PipelineError> {
-    let decoded = decode(bytes, limits)?;
+    let hint = hint.map(|h| ShrinkHint {
+        min_long_side: h.min_long_side.max(ANALYSIS_MAX_SIDE),
+        ..h
+    });
+    let decoded = decode_with_hint(bytes, limits, hint)?;
     let analysis = analysis_image(&decoded.image);
     let metadata = decoded.metadata;
     let quality = assess(metadata.width, metadata.height, &analysis, thresholds);

@@ -28,7 +28,7 @@ pub mod rendition;
 pub mod resize;
 pub mod stage;
 
-pub use decode::{DecodeLimits, DecodedImage, decode};
+pub use decode::{DecodeLimits, DecodedImage, ShrinkHint, decode, decode_with_hint};
 pub use encode::{EncodeOptions, OutputFormat};
 pub use error::PipelineError;
 pub use fingerprint::Fingerprints;

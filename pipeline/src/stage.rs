@@ -16,7 +16,7 @@ use image::RgbImage;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
-use crate::decode::DecodeLimits;
+use crate::decode::{DecodeLimits, ShrinkHint};
 use crate::error::PipelineError;
 use crate::inspect::{Inspection, inspect};
 use crate::quality::QualityThresholds;
@@ -115,7 +115,12 @@ impl Pipeline {
         bytes: &[u8],
         analyze: impl FnOnce(&RgbImage) -> T,
     ) -> Result<(ProcessedImage, T), PipelineError> {
-        let (inspection, image) = inspect(bytes, &self.config.decode, &self.config.quality)?;
+        let (inspection, image) = inspect(
+            bytes,
+            &self.config.decode,
+            &self.config.quality,
+            Some(self.shrink_hint()),
+        )?;
         let renditions = render(&image, &self.config.renditions)?;
         let model_input = self.model_input(&image)?;
         let analysis = analyze(&model_input);
@@ -156,6 +161,22 @@ impl Pipeline {
         })
         .await
         .map_err(|e| PipelineError::Unavailable(format!("the processing task failed: {e}")))?
+    }
+
+    /// How small the decode may be: large enough for the largest rendition
+    /// and the model input.
+    fn shrink_hint(&self) -> ShrinkHint {
+        let largest = self
+            .config
+            .renditions
+            .iter()
+            .map(|r| r.max_side)
+            .max()
+            .unwrap_or(0);
+        ShrinkHint {
+            min_long_side: largest,
+            min_short_side: self.config.model_input_short_side,
+        }
     }
 
     fn model_input(&self, image: &image::DynamicImage) -> Result<RgbImage, PipelineError> {

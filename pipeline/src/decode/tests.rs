@@ -276,3 +276,78 @@ fn zero_limits_are_invalid() {
     };
     assert!(limits.validate().unwrap_err().contains("max_frames"));
 }
+
+#[test]
+fn jpegs_shrink_on_load_only_as_far_as_the_hint_allows() {
+    let photo = RgbImage::from_fn(2000, 1000, |x, y| {
+        Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+    });
+    let jpeg = encode(&photo.into(), ImageFormat::Jpeg);
+    let limits = DecodeLimits::default();
+    // 1/8 would give 250 px < 256: 1/4 it is.
+    let hint = ShrinkHint {
+        min_long_side: 256,
+        min_short_side: 128,
+    };
+    let decoded = decode_with_hint(&jpeg, &limits, Some(hint)).unwrap();
+    assert_eq!((decoded.image.width(), decoded.image.height()), (500, 250));
+    assert_eq!(
+        (decoded.metadata.width, decoded.metadata.height),
+        (2000, 1000),
+        "original size"
+    );
+    // The short side rules too: 1/2 gives 500 < 512, so full size.
+    let hint = ShrinkHint {
+        min_long_side: 1280,
+        min_short_side: 512,
+    };
+    let decoded = decode_with_hint(&jpeg, &limits, Some(hint)).unwrap();
+    assert_eq!(decoded.image.width(), 2000);
+    // Scaled pixels match a full decode downscaled (same photo, small error).
+    let hint = ShrinkHint {
+        min_long_side: 1000,
+        min_short_side: 1,
+    };
+    let half = decode_with_hint(&jpeg, &limits, Some(hint))
+        .unwrap()
+        .image
+        .to_rgb8();
+    let full = decode(&jpeg, &limits).unwrap().image.to_rgb8();
+    assert_eq!(half.dimensions(), (1000, 500));
+    let mean_error: f64 = half
+        .enumerate_pixels()
+        .map(|(x, y, p)| {
+            let q = full.get_pixel(x * 2, y * 2);
+            (0..3).map(|c| f64::from(p[c].abs_diff(q[c]))).sum::<f64>() / 3.0
+        })
+        .sum::<f64>()
+        / f64::from(half.width() * half.height());
+    assert!(mean_error < 12.0, "mean error {mean_error}");
+}
+
+#[test]
+fn shrunk_oriented_jpegs_are_upright_with_original_metadata() {
+    let stored = RgbImage::from_fn(1600, 800, |x, y| {
+        if x < 800 && y < 400 {
+            Rgb([230, 20, 20])
+        } else {
+            Rgb([20, 20, 230])
+        }
+    });
+    let jpeg = with_exif(
+        &encode(&stored.into(), ImageFormat::Jpeg),
+        &exif_orientation_block(6),
+    );
+    let hint = ShrinkHint {
+        min_long_side: 256,
+        min_short_side: 1,
+    };
+    let decoded = decode_with_hint(&jpeg, &DecodeLimits::default(), Some(hint)).unwrap();
+    assert_eq!(
+        (decoded.metadata.width, decoded.metadata.height),
+        (800, 1600)
+    );
+    // 1/8 would give a 200 px long side (< 256): 1/4, then rotated.
+    assert_eq!((decoded.image.width(), decoded.image.height()), (200, 400));
+    assert_eq!(red_quadrant(&decoded.image), (true, false));
+}

@@ -54,7 +54,9 @@ fn every_corpus_file_is_accepted_or_rejected_with_a_known_code_and_never_panics(
     let mut panics = Vec::new();
     for path in corpus_files() {
         let bytes = fs_err::read(&path).unwrap();
-        match catch_unwind(AssertUnwindSafe(|| inspect(&bytes, &limits, &thresholds))) {
+        match catch_unwind(AssertUnwindSafe(|| {
+            inspect(&bytes, &limits, &thresholds, None)
+        })) {
             Ok(Ok((inspection, _))) => {
                 *outcomes
                     .entry(format!("accepted {}", inspection.metadata.format))

@@ -7,7 +7,7 @@ use std::io::Write;
 
 use imgtag_pipeline::encode::encode;
 use imgtag_pipeline::resize::fit_within;
-use imgtag_pipeline::{EncodeOptions, OutputFormat};
+use imgtag_pipeline::{EncodeOptions, OutputFormat, ShrinkHint};
 
 use crate::cli::{ConvertArgs, FormatArg};
 use crate::config::Config;
@@ -41,7 +41,11 @@ pub fn run(config: &Config, args: &ConvertArgs) -> Result<Written, AppError> {
         lossless: args.lossless,
     };
     let bytes = read_image_file(&args.input, &config.decode)?;
-    let decoded = imgtag_pipeline::decode(&bytes, &config.decode)?;
+    let hint = args.max_side.map(|side| ShrinkHint {
+        min_long_side: side,
+        min_short_side: 0,
+    });
+    let decoded = imgtag_pipeline::decode_with_hint(&bytes, &config.decode, hint)?;
     let image = match args.max_side {
         Some(max_side) => fit_within(&decoded.image, max_side)?,
         None => decoded.image,

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use imgtag_pipeline::Inspection;
+use imgtag_pipeline::{Inspection, ShrinkHint};
 use serde::Serialize;
 
 use crate::cli::InspectArgs;
@@ -48,7 +48,13 @@ pub fn run(config: &Config, args: &InspectArgs) -> Vec<InspectReport> {
 
 fn inspect_file(config: &Config, path: &Path) -> Result<Inspection, AppError> {
     let bytes = read_image_file(path, &config.decode)?;
-    let (inspection, _image) = imgtag_pipeline::inspect(&bytes, &config.decode, &config.quality)?;
+    // Only the analysis image is needed: shrink on load as far as it allows.
+    let hint = ShrinkHint {
+        min_long_side: 0,
+        min_short_side: 0,
+    };
+    let (inspection, _image) =
+        imgtag_pipeline::inspect(&bytes, &config.decode, &config.quality, Some(hint))?;
     Ok(inspection)
 }
 
