@@ -361,6 +361,10 @@ fn first_frame(
 /// entropy-coded data 0xFF is always escaped (0xFF00), so 0xFFD9 there is the
 /// real marker; EXIF thumbnails (with their own EOI) come before the scans.
 fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    // Nearly every JPEG ends with its EOI: no scan needed.
+    if bytes.ends_with(&[0xFF, 0xD9]) {
+        return true;
+    }
     let last = |marker: u8| {
         bytes
             .windows(2)

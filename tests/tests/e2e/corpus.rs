@@ -120,3 +120,25 @@ fn the_binary_survives_the_whole_corpus_within_a_memory_ceiling() {
         }
     }
 }
+
+#[test]
+fn cmyk_jpeg_decodes_to_the_same_picture_as_its_rgb_twin() {
+    let dir = install_dir().join("corpus/pillow-images");
+    let load = |name: &str| {
+        let bytes = fs_err::read(dir.join(name)).unwrap();
+        imgtag_pipeline::decode(&bytes, &DecodeLimits::default()).unwrap()
+    };
+    let cmyk = load("pil_sample_cmyk.jpg");
+    let rgb = load("pil_sample_rgb.jpg");
+    assert_eq!(cmyk.metadata.format, "jpeg");
+    let (a, b) = (cmyk.image.to_rgb8(), rgb.image.to_rgb8());
+    assert_eq!(a.dimensions(), b.dimensions());
+    let mean_error = a
+        .pixels()
+        .zip(b.pixels())
+        .map(|(p, q)| (0..3).map(|c| f64::from(p[c].abs_diff(q[c]))).sum::<f64>() / 3.0)
+        .sum::<f64>()
+        / f64::from(a.width() * a.height());
+    // Inverted (Adobe) CMYK read as plain CMYK would be far off (> 100).
+    assert!(mean_error < 20.0, "mean error {mean_error}");
+}
