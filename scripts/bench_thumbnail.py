@@ -35,11 +35,15 @@ def run(command: list[str]) -> None:
         raise SystemExit(f"{' '.join(command)} failed:\n{result.stderr}")
 
 
+def dimensions(path: Path) -> tuple[int, int]:
+    def field(name: str) -> int:
+        out = subprocess.run(["vipsheader", "-f", name, str(path)], capture_output=True, text=True)
+        return int(out.stdout)
+    return field("width"), field("height")
+
+
 def megapixels_to_scale(path: Path, megapixels: float) -> float:
-    out = subprocess.run(["vipsheader", "-f", "width", str(path)], capture_output=True, text=True)
-    width = int(out.stdout)
-    out = subprocess.run(["vipsheader", "-f", "height", str(path)], capture_output=True, text=True)
-    height = int(out.stdout)
+    width, height = dimensions(path)
     return (megapixels * 1e6 / (width * height)) ** 0.5
 
 
@@ -97,7 +101,6 @@ def main() -> int:
     out = work / "out"
     out.mkdir(exist_ok=True)
     pin = ["taskset", "-c", "0"]
-    env_note = {"ORT_DYLIB_PATH": os.environ.get("ORT_DYLIB_PATH", "")}
     ours = [pin + [str(args.imgtag), "convert", str(p), "--format", "webp", "--max-side", "256",
                    "--quality", "80", "-o", str(out / f"{p.stem}.imgtag.webp")] for p in inputs]
     vips = [pin + ["vipsthumbnail", str(p), "--size", "256", "-o",
@@ -109,10 +112,7 @@ def main() -> int:
 
     rss_kib = peak_rss_kib([str(args.imgtag), "convert", str(huge), "--format", "webp",
                             "--max-side", "256", "-o", str(out / "huge.webp")])
-    megapixels = [round(int(subprocess.run(["vipsheader", "-f", "width", str(p)], capture_output=True,
-                                           text=True).stdout) * int(subprocess.run(
-        ["vipsheader", "-f", "height", str(p)], capture_output=True, text=True).stdout) / 1e6, 1)
-        for p in inputs + [huge]]
+    megapixels = [round(w * h / 1e6, 1) for w, h in map(dimensions, inputs + [huge])]
 
     n = len(inputs)
     results = {
@@ -127,7 +127,6 @@ def main() -> int:
         "machine": f"{platform.machine()} {os.cpu_count()} cores, {platform.platform()}",
         "vips": subprocess.run(["vipsthumbnail", "--vips-version"], capture_output=True,
                                text=True).stdout.strip(),
-        "env": env_note,
     }
     print(f"{'what':<44} {'imgtag':>10} {'vipsthumbnail':>14} {'ratio':>7}")
     print(f"{'thumbnail path, images/s (1 core)':<44} {results['imgtag_images_per_s']:>10} "

@@ -35,7 +35,6 @@ impl Default for RuntimeConfig {
 #[derive(Debug, Clone)]
 pub struct Runtime {
     environment: &'static Environment,
-    library: PathBuf,
     intra_threads: usize,
 }
 
@@ -87,7 +86,6 @@ impl Runtime {
         }
         Ok(Self {
             environment,
-            library: loaded.clone(),
             intra_threads: config.intra_threads,
         })
     }
@@ -95,11 +93,6 @@ impl Runtime {
     /// The environment sessions are created in.
     pub fn environment(&self) -> &'static Environment {
         self.environment
-    }
-
-    /// The library in use.
-    pub fn library(&self) -> &Path {
-        &self.library
     }
 
     /// Intra-op threads per session.

@@ -206,9 +206,8 @@ fn decode_unguarded(
         ImageFormat::Jpeg => {
             let mut decoder = JpegDecoder::new(Cursor::new(bytes)).map_err(fail)?;
             let header = inspect_header(&mut decoder, limits, format)?;
-            let (width, height) = decoder.dimensions();
             let scaled = hint
-                .and_then(|hint| shrink_factor(width, height, hint))
+                .and_then(|hint| shrink_factor(header.width, header.height, hint))
                 .filter(|_| {
                     matches!(
                         header.color_type,

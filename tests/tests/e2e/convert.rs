@@ -1,5 +1,6 @@
 //! `imgtag convert` as a user runs it.
 
+use std::path::Path;
 use std::process::Command;
 
 use imgtag_pipeline::{DecodeLimits, decode};
@@ -15,59 +16,42 @@ fn convert(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// Converts `input` with `args` into `output` and decodes the result:
+/// (format, width, height).
+fn converted(input: &Path, args: &[&str], output: &Path) -> (String, u32, u32) {
+    let mut all = vec![input.to_str().unwrap()];
+    all.extend_from_slice(args);
+    all.extend(["-o", output.to_str().unwrap()]);
+    let run = convert(&all);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let decoded = decode(&fs_err::read(output).unwrap(), &DecodeLimits::default()).unwrap();
+    (
+        decoded.metadata.format,
+        decoded.image.width(),
+        decoded.image.height(),
+    )
+}
+
 #[test]
 fn converts_a_photo_to_a_bounded_webp_and_a_full_size_jpeg() {
     let dir = tempfile::tempdir().unwrap();
     let cat = sample("chelsea.png");
-    let webp = dir.path().join("cat.webp");
-    let output = convert(&[
-        cat.to_str().unwrap(),
-        "--format",
-        "webp",
-        "--max-side",
-        "128",
-        "-o",
-        webp.to_str().unwrap(),
-    ]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let webp = converted(
+        &cat,
+        &["--format", "webp", "--max-side", "128"],
+        &dir.path().join("cat.webp"),
     );
-    let decoded = decode(&fs_err::read(&webp).unwrap(), &DecodeLimits::default()).unwrap();
-    assert_eq!(
-        (
-            decoded.metadata.format.as_str(),
-            decoded.image.width(),
-            decoded.image.height()
-        ),
-        ("webp", 128, 85)
+    assert_eq!(webp, ("webp".to_owned(), 128, 85));
+    let jpeg = converted(
+        &cat,
+        &["--format", "jpeg", "--quality", "90"],
+        &dir.path().join("cat.jpg"),
     );
-
-    let jpeg = dir.path().join("cat.jpg");
-    let output = convert(&[
-        cat.to_str().unwrap(),
-        "--format",
-        "jpeg",
-        "--quality",
-        "90",
-        "-o",
-        jpeg.to_str().unwrap(),
-    ]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let decoded = decode(&fs_err::read(&jpeg).unwrap(), &DecodeLimits::default()).unwrap();
-    assert_eq!(
-        (
-            decoded.metadata.format.as_str(),
-            decoded.image.width(),
-            decoded.image.height()
-        ),
-        ("jpeg", 451, 300)
-    );
+    assert_eq!(jpeg, ("jpeg".to_owned(), 451, 300));
 }
 
 #[test]
