@@ -9,12 +9,19 @@
 //!
 //! Animated GIF, WebP and PNG (APNG): the first frame is the image; the other
 //! frames are counted up to `max_frames` (more is refused).
+//!
+//! An embedded ICC profile is applied here ([`crate::color`]): the pixels
+//! that leave this module are sRGB.
 
 use std::io::{Cursor, ErrorKind};
 
+use crate::color::to_srgb;
+use crate::error::PipelineError;
+use crate::metadata::{ImageMetadata, parse_exif};
 use image::codecs::gif::GifDecoder;
 use image::codecs::jpeg::JpegDecoder;
 use image::codecs::png::PngDecoder;
+use image::codecs::tiff::TiffDecoder;
 use image::codecs::webp::WebPDecoder;
 use image::error::{ImageError, LimitErrorKind};
 use image::metadata::Orientation;
@@ -22,10 +29,6 @@ use image::{
     AnimationDecoder, DynamicImage, ExtendedColorType, Frames, ImageDecoder, ImageFormat, Limits,
 };
 use serde::{Deserialize, Serialize};
-use turbojpeg::ScalingFactor;
-
-use crate::error::PipelineError;
-use crate::metadata::{ImageMetadata, parse_exif};
 
 /// Limits on untrusted input. The defaults fit phone photos and scans while
 /// refusing decompression bombs.
@@ -88,7 +91,8 @@ impl DecodeLimits {
 /// A decoded, upright image and its metadata.
 #[derive(Debug, Clone)]
 pub struct DecodedImage {
-    /// The pixels, upright, in the decoder's native colour type.
+    /// The pixels, upright, sRGB (an embedded ICC profile applied when
+    /// usable), in the decoder's native colour type.
     pub image: DynamicImage,
     /// The format sniffed from the content.
     pub format: ImageFormat,
@@ -101,7 +105,7 @@ struct Header {
     width: u32,
     height: u32,
     color_type: ExtendedColorType,
-    has_icc_profile: bool,
+    icc_profile: Option<Vec<u8>>,
     orientation: Orientation,
     exif: Option<Vec<u8>>,
 }
@@ -168,7 +172,7 @@ fn decode_unguarded(
     }
     let format = image::guess_format(bytes).map_err(|_| PipelineError::UnsupportedFormat(None))?;
     let fail = |error| classify(error, format);
-    if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
+    if format == ImageFormat::Jpeg && !jpeg::is_complete(bytes) {
         // The JPEG decoder fills missing scan data with grey and succeeds: a
         // truncated upload would pass as a half-grey image.
         return Err(PipelineError::Truncated(
@@ -205,9 +209,14 @@ fn decode_unguarded(
         }
         ImageFormat::Jpeg => {
             let mut decoder = JpegDecoder::new(Cursor::new(bytes)).map_err(fail)?;
-            let header = inspect_header(&mut decoder, limits, format)?;
+            let mut header = inspect_header(&mut decoder, limits, format)?;
+            // The decoder converts CMYK (and YCCK) to RGB and reports what it
+            // outputs; the frame header tells what is stored.
+            if jpeg::frame_components(bytes) == Some(4) {
+                header.color_type = ExtendedColorType::Cmyk8;
+            }
             let scaled = hint
-                .and_then(|hint| shrink_factor(header.width, header.height, hint))
+                .and_then(|hint| jpeg::shrink_factor(header.width, header.height, hint))
                 .filter(|_| {
                     matches!(
                         header.color_type,
@@ -215,10 +224,15 @@ fn decode_unguarded(
                     )
                 });
             let image = match scaled {
-                Some(factor) => decode_jpeg_scaled(bytes, factor, header.color_type)?,
+                Some(factor) => jpeg::decode_scaled(bytes, factor, header.color_type)?,
                 None => still(decoder, format)?,
             };
             (image, header, 1)
+        }
+        ImageFormat::Tiff => {
+            let mut decoder = TiffDecoder::new(Cursor::new(bytes)).map_err(fail)?;
+            let header = inspect_header(&mut decoder, limits, format)?;
+            (still(decoder, format)?, header, 1)
         }
         _ => {
             let mut reader = image::ImageReader::with_format(Cursor::new(bytes), format);
@@ -228,7 +242,7 @@ fn decode_unguarded(
             (still(decoder, format)?, header, 1)
         }
     };
-    let mut image = image;
+    let (mut image, icc) = to_srgb(image, header.icc_profile.as_deref());
     image.apply_orientation(header.orientation);
     let (width, height) = match header.orientation.to_exif() {
         5..=8 => (header.height, header.width),
@@ -246,7 +260,7 @@ fn decode_unguarded(
         height,
         color_type,
         bit_depth,
-        has_icc_profile: header.has_icc_profile,
+        icc,
         frame_count,
         orientation: header.orientation.to_exif(),
         exif,
@@ -266,71 +280,25 @@ fn inspect_header<D: ImageDecoder>(
 ) -> Result<Header, PipelineError> {
     let (width, height) = decoder.dimensions();
     check_dimensions(width, height, limits)?;
-    decoder
-        .set_limits(limits.decoder_limits())
-        .map_err(|e| classify(e, format))?;
-    // Metadata problems never reject an image whose pixels decode.
-    Ok(Header {
+    // Metadata problems never reject an image whose pixels decode. Read
+    // before the limits are set: the TIFF decoder then caps tag values by
+    // the pixel buffer size and loses the ICC profile of small images.
+    let header = Header {
         width,
         height,
         color_type: decoder.original_color_type(),
-        has_icc_profile: decoder.icc_profile().ok().flatten().is_some(),
+        icc_profile: decoder.icc_profile().ok().flatten(),
         exif: decoder.exif_metadata().ok().flatten(),
         orientation: decoder.orientation().unwrap_or(Orientation::NoTransforms),
-    })
+    };
+    decoder
+        .set_limits(limits.decoder_limits())
+        .map_err(|e| classify(e, format))?;
+    Ok(header)
 }
 
 fn still<D: ImageDecoder>(decoder: D, format: ImageFormat) -> Result<DynamicImage, PipelineError> {
     DynamicImage::from_decoder(decoder).map_err(|e| classify(e, format))
-}
-
-/// The smallest libjpeg-turbo scale below 1 that keeps the image at least
-/// as large as `hint` asks (both sides), if any.
-fn shrink_factor(width: u32, height: u32, hint: ShrinkHint) -> Option<ScalingFactor> {
-    let (long, short) = (width.max(height) as usize, width.min(height) as usize);
-    let need_long = (hint.min_long_side as usize).min(long);
-    let need_short = (hint.min_short_side as usize).min(short);
-    [
-        ScalingFactor::ONE_EIGHTH,
-        ScalingFactor::ONE_QUARTER,
-        ScalingFactor::ONE_HALF,
-    ]
-    .into_iter()
-    .find(|factor| factor.scale(long) >= need_long && factor.scale(short) >= need_short)
-}
-
-/// Decodes a JPEG at `factor` with libjpeg-turbo (RGB or greyscale only).
-fn decode_jpeg_scaled(
-    bytes: &[u8],
-    factor: ScalingFactor,
-    color: ExtendedColorType,
-) -> Result<DynamicImage, PipelineError> {
-    let failed = |e: turbojpeg::Error| PipelineError::Corrupt(format!("libjpeg-turbo: {e}"));
-    let mut decompressor = turbojpeg::Decompressor::new().map_err(failed)?;
-    decompressor.set_scaling_factor(factor).map_err(failed)?;
-    let header = decompressor
-        .read_header(bytes)
-        .map_err(failed)?
-        .scaled(factor);
-    let (format, channels) = match color {
-        ExtendedColorType::L8 => (turbojpeg::PixelFormat::GRAY, 1),
-        _ => (turbojpeg::PixelFormat::RGB, 3),
-    };
-    let mut pixels = vec![0u8; header.width * header.height * channels];
-    let output = turbojpeg::Image {
-        pixels: pixels.as_mut_slice(),
-        width: header.width,
-        pitch: header.width * channels,
-        height: header.height,
-        format,
-    };
-    decompressor.decompress(bytes, output).map_err(failed)?;
-    let (width, height) = (header.width as u32, header.height as u32);
-    let image = match channels {
-        1 => image::GrayImage::from_raw(width, height, pixels).map(DynamicImage::ImageLuma8),
-        _ => image::RgbImage::from_raw(width, height, pixels).map(DynamicImage::ImageRgb8),
-    };
-    image.ok_or_else(|| PipelineError::Corrupt("libjpeg-turbo returned a short image".into()))
 }
 
 /// The first frame as the image, and the number of frames (bounded).
@@ -354,25 +322,6 @@ fn first_frame(
         }
     }
     Ok((DynamicImage::ImageRgba8(first.into_buffer()), count))
-}
-
-/// Whether a JPEG's last scan is followed by an end-of-image marker. Inside
-/// entropy-coded data 0xFF is always escaped (0xFF00), so 0xFFD9 there is the
-/// real marker; EXIF thumbnails (with their own EOI) come before the scans.
-fn jpeg_is_complete(bytes: &[u8]) -> bool {
-    // Nearly every JPEG ends with its EOI: no scan needed.
-    if bytes.ends_with(&[0xFF, 0xD9]) {
-        return true;
-    }
-    let last = |marker: u8| {
-        bytes
-            .windows(2)
-            .rposition(|w| w[0] == 0xFF && w[1] == marker)
-    };
-    match (last(0xDA), last(0xD9)) {
-        (Some(scan), Some(end)) => end > scan,
-        _ => false,
-    }
 }
 
 fn check_dimensions(width: u32, height: u32, limits: &DecodeLimits) -> Result<(), PipelineError> {
@@ -463,5 +412,6 @@ fn looks_truncated(message: &str) -> bool {
     .any(|needle| message.contains(needle))
 }
 
+mod jpeg;
 #[cfg(test)]
 mod tests;

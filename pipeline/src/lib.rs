@@ -2,6 +2,7 @@
 //!
 //! - [`decode`]: bounded decoding of untrusted bytes (size and pixel limits
 //!   checked before and during decoding, format sniffed from the content).
+//! - [`color`]: embedded ICC profiles applied at decode (pixels leave as sRGB).
 //! - [`metadata`]: format, dimensions, colour, ICC, frames, EXIF fields.
 //! - [`analysis`]: the small greyscale copy hashes and checks run on.
 //! - [`fingerprint`]: SHA-256 of the bytes and a perceptual hash.
@@ -17,6 +18,7 @@
 //! orchestration live here too; see docs/ARCHITECTURE.md.
 
 pub mod analysis;
+pub mod color;
 pub mod decode;
 pub mod encode;
 pub mod error;
@@ -28,10 +30,13 @@ pub mod rendition;
 pub mod resize;
 pub mod stage;
 
+pub use color::IccReport;
 pub use decode::{DecodeLimits, DecodedImage, ShrinkHint, decode, decode_with_hint};
 pub use encode::{EncodeOptions, OutputFormat};
 pub use error::PipelineError;
 pub use fingerprint::Fingerprints;
+/// The `image` crate this API speaks (its buffers and `DynamicImage`).
+pub use image;
 pub use inspect::{Inspection, inspect};
 pub use metadata::{ExifFields, GpsPosition, ImageMetadata};
 pub use quality::{QualitySignals, QualityThresholds};

@@ -1,5 +1,5 @@
 //! What an image says about itself: format, dimensions, colour type, bit
-//! depth, ICC profile presence, frame count, EXIF orientation, and the EXIF
+//! depth, ICC profile (and whether it was applied), frame count, EXIF orientation, and the EXIF
 //! fields a business cares about (capture time, camera, lens, exposure, GPS).
 //!
 //! EXIF is parsed with `kamadak-exif`. A damaged EXIF block does not reject
@@ -8,6 +8,8 @@
 use exif::{Exif, In, Tag, Value};
 
 use serde::{Deserialize, Serialize};
+
+use crate::color::IccReport;
 
 /// Everything known about an image besides its pixels.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -22,8 +24,9 @@ pub struct ImageMetadata {
     pub color_type: String,
     /// Bits per channel as stored.
     pub bit_depth: u8,
-    /// Whether an ICC colour profile is embedded.
-    pub has_icc_profile: bool,
+    /// The embedded ICC profile: present, applied (pixels converted to
+    /// sRGB), its description, or why it was not applied.
+    pub icc: IccReport,
     /// Number of frames (1 for still images); animations are decoded up to
     /// the configured frame limit.
     pub frame_count: u32,

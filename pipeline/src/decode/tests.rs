@@ -126,7 +126,7 @@ fn decodes_a_png_and_reports_its_metadata() {
         (m.color_type.as_str(), m.bit_depth, m.frame_count),
         ("rgb8", 8, 1)
     );
-    assert_eq!((m.orientation, m.has_icc_profile), (1, false));
+    assert_eq!((m.orientation, m.icc.present), (1, false));
     assert!(m.exif.is_none());
 }
 

@@ -73,3 +73,31 @@ fn bad_inputs_are_reported_with_codes_and_names_are_not_trusted() {
     assert_eq!(reports[1]["error"]["code"], "image.empty");
     assert_eq!(reports[2]["error"]["code"], "image.truncated");
 }
+
+#[test]
+fn icc_profiles_are_reported_with_their_description_and_outcome() {
+    let file = imgtag_tests::install_dir().join("corpus/pillow-images/xmp_tags_orientation.png");
+    let (status, reports) = inspect_json(&[&file, &sample("coffee.png")]);
+    assert_eq!(status, Some(0));
+    let icc = &reports[0]["metadata"]["icc"];
+    assert_eq!(icc["present"], true);
+    assert_eq!(icc["applied"], true);
+    assert_eq!(icc["description"], "ColorMatch RGB");
+    assert!(icc.get("reason").is_none(), "{icc}");
+    assert_eq!(
+        reports[1]["metadata"]["icc"],
+        serde_json::json!({"present": false, "applied": false})
+    );
+    let text = Command::new(imgtag_bin())
+        .current_dir(repo_root())
+        .env_remove("IMGTAG_CONFIG")
+        .arg("inspect")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("icc          ColorMatch RGB (converted to sRGB)"),
+        "{text}"
+    );
+}

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use imgtag_pipeline::{Inspection, ShrinkHint};
+use imgtag_pipeline::{IccReport, Inspection, ShrinkHint};
 use serde::Serialize;
 
 use crate::cli::InspectArgs;
@@ -79,11 +79,10 @@ pub fn write_text(reports: &[InspectReport], out: &mut impl Write) -> std::io::R
         )?;
         writeln!(
             out,
-            "  frames       {}   orientation {}   ICC {}",
-            m.frame_count,
-            m.orientation,
-            yes_no(m.has_icc_profile)
+            "  frames       {}   orientation {}",
+            m.frame_count, m.orientation
         )?;
+        writeln!(out, "  icc          {}", icc_text(&m.icc))?;
         if let Some(exif) = &m.exif {
             let camera = [exif.make.as_deref(), exif.model.as_deref()]
                 .into_iter()
@@ -140,6 +139,15 @@ pub fn write_text(reports: &[InspectReport], out: &mut impl Write) -> std::io::R
     Ok(())
 }
 
-fn yes_no(value: bool) -> &'static str {
-    if value { "yes" } else { "no" }
+/// `none`, `Display P3 (converted to sRGB)`, `profile (not applied: why)`.
+fn icc_text(icc: &IccReport) -> String {
+    if !icc.present {
+        return "none".to_owned();
+    }
+    let name = icc.description.as_deref().unwrap_or("unnamed profile");
+    match (&icc.reason, icc.applied) {
+        (_, true) => format!("{name} (converted to sRGB)"),
+        (Some(reason), false) => format!("{name} (not applied: {reason})"),
+        (None, false) => format!("{name} (not applied)"),
+    }
 }
