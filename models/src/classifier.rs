@@ -5,16 +5,19 @@
 //! and names) and the L2-normalised 1280-d embedding for image similarity.
 
 use image::RgbImage;
-use ndarray::{ArrayViewD, Axis};
+use ndarray::{Array3, ArrayViewD, Axis};
+use ort::session::Session;
 use ort::value::TensorRef;
 
+use crate::batcher::{BatchModel, Batcher};
 use crate::error::ModelError;
 use crate::labels::Labels;
 use crate::manifest::{ImagePreprocess, ModelEntry, Preprocess};
 use crate::preprocess;
 use crate::runtime::Runtime;
-use crate::session::ModelSession;
+use crate::session::{self, PoolConfig, inference_error, output_width};
 use crate::store::ModelStore;
+use crate::vector::l2_normalised;
 
 /// Manifest key of the classifier.
 pub const MODEL_KEY: &str = "classifier";
@@ -23,10 +26,12 @@ const LOGITS: &str = "logits";
 /// Graph output with the pooled features.
 const EMBEDDING: &str = "embedding";
 
-/// A loaded classifier with its labels.
+/// A loaded classifier with its labels, run through a session pool with
+/// dynamic batching.
 #[derive(Debug)]
 pub struct Classifier {
-    session: ModelSession,
+    batcher: Batcher<ClassifierRun>,
+    entry: ModelEntry,
     labels: Labels,
     spec: ImagePreprocess,
 }
@@ -54,8 +59,13 @@ pub struct ClassScore {
 }
 
 impl Classifier {
-    /// Loads the model and its labels (both sha256-checked).
-    pub fn load(store: &ModelStore, runtime: &Runtime) -> Result<Self, ModelError> {
+    /// Loads the model and its labels (both sha256-checked) into `pool`'s
+    /// sessions.
+    pub fn load(
+        store: &ModelStore,
+        runtime: &Runtime,
+        pool: &PoolConfig,
+    ) -> Result<Self, ModelError> {
         let entry = store.manifest().model(MODEL_KEY)?;
         let invalid = |message: &str| ModelError::Manifest(format!("model {MODEL_KEY}: {message}"));
         let Preprocess::Image(spec) = &entry.preprocess else {
@@ -75,9 +85,15 @@ impl Classifier {
                 labels.len()
             )));
         }
-        let session = ModelSession::load(store, runtime, MODEL_KEY)?;
+        let loaded = session::load(store, runtime, MODEL_KEY, pool)?;
+        let entry = loaded.entry.clone();
+        let run = ClassifierRun {
+            input: entry.inputs[0].name.clone(),
+            classes,
+        };
         Ok(Self {
-            session,
+            batcher: Batcher::start(run, loaded, pool)?,
+            entry,
             labels,
             spec,
         })
@@ -85,7 +101,7 @@ impl Classifier {
 
     /// The manifest entry (model id and version for provenance).
     pub fn model(&self) -> &ModelEntry {
-        self.session.entry()
+        &self.entry
     }
 
     /// The class labels.
@@ -93,54 +109,36 @@ impl Classifier {
         &self.labels
     }
 
-    /// Classifies a batch of images in one run. CPU-bound: call it from a
-    /// blocking thread, not an async task.
-    pub fn classify(&self, images: &[&RgbImage]) -> Result<Vec<Classification>, ModelError> {
-        if images.is_empty() {
-            return Ok(Vec::new());
-        }
-        let input = preprocess::image_batch(MODEL_KEY, &self.spec, images)?;
-        let input_name = &self.session.entry().inputs[0].name;
-        let tensor = TensorRef::from_array_view(input.view())
-            .map_err(|e| self.session.inference_error(e))?;
-        let mut session = self.session.lock();
-        let outputs = session
-            .run(ort::inputs![input_name.as_str() => tensor])
-            .map_err(|e| self.session.inference_error(e))?;
-        let extract = |name: &str| -> Result<ArrayViewD<'_, f32>, ModelError> {
-            outputs[name]
-                .try_extract_array::<f32>()
-                .map_err(|e| self.session.inference_error(e))
-        };
-        let logits = extract(LOGITS)?;
-        let embedding = extract(EMBEDDING)?;
-        let expected = (images.len(), self.labels.len());
-        if logits.shape() != [expected.0, expected.1] || embedding.shape()[0] != images.len() {
-            return Err(self.session.inference_error(format!(
-                "unexpected output shapes: logits {:?}, embedding {:?}",
-                logits.shape(),
-                embedding.shape()
-            )));
-        }
-        Ok(logits
-            .axis_iter(Axis(0))
-            .zip(embedding.axis_iter(Axis(0)))
-            .map(|(logits, embedding)| Classification {
-                probabilities: softmax(logits.iter().copied()),
-                embedding: l2_normalised(embedding.iter().copied()),
-            })
-            .collect())
+    /// The batcher (for its counters).
+    pub fn batcher(&self) -> &Batcher<ClassifierRun> {
+        &self.batcher
+    }
+
+    /// Turns an image into the model's input (CPU work on the calling
+    /// thread, so callers preprocess in parallel).
+    pub fn prepare(&self, image: &RgbImage) -> Result<Array3<f32>, ModelError> {
+        preprocess::image_tensor(MODEL_KEY, &self.spec, image)
+    }
+
+    /// Classifies one image, blocking the calling thread (not for async
+    /// tasks: use [`Classifier::prepare`] and [`Batcher::run_async`]).
+    pub fn classify(&self, image: &RgbImage) -> Result<Classification, ModelError> {
+        self.batcher.run(self.prepare(image)?)
+    }
+
+    /// Classifies many images; they share batches. Results in order.
+    pub fn classify_all(&self, images: &[&RgbImage]) -> Result<Vec<Classification>, ModelError> {
+        let inputs = images
+            .iter()
+            .map(|image| self.prepare(image))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.batcher.run_all(inputs)
     }
 
     /// The `k` most probable classes, most probable first.
     pub fn top_k(&self, classification: &Classification, k: usize) -> Vec<ClassScore> {
-        let mut order: Vec<usize> = (0..classification.probabilities.len()).collect();
-        order.sort_unstable_by(|&a, &b| {
-            classification.probabilities[b].total_cmp(&classification.probabilities[a])
-        });
-        order
+        top_indices(&classification.probabilities, k)
             .into_iter()
-            .take(k)
             .filter_map(|index| {
                 let class = self.labels.get(index)?;
                 Some(ClassScore {
@@ -154,14 +152,61 @@ impl Classifier {
     }
 }
 
-fn output_width(entry: &ModelEntry, name: &str) -> Option<usize> {
-    entry
-        .outputs
-        .iter()
-        .find(|o| o.name == name)?
-        .shape
-        .last()?
-        .fixed()
+/// Indices of the `k` largest values, largest first.
+pub fn top_indices(values: &[f32], k: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_unstable_by(|&a, &b| values[b].total_cmp(&values[a]).then(a.cmp(&b)));
+    order.truncate(k);
+    order
+}
+
+/// One batched run of the classifier graph.
+#[derive(Debug)]
+pub struct ClassifierRun {
+    input: String,
+    classes: usize,
+}
+
+impl BatchModel for ClassifierRun {
+    type Item = Array3<f32>;
+    type Output = Classification;
+    type Session = Session;
+
+    fn run(
+        &self,
+        session: &mut Session,
+        items: &[Array3<f32>],
+    ) -> Result<Vec<Classification>, ModelError> {
+        let input = preprocess::stack(MODEL_KEY, items)?;
+        let failed = |e: ort::Error| inference_error(MODEL_KEY, e);
+        let tensor = TensorRef::from_array_view(input.view()).map_err(failed)?;
+        let outputs = session
+            .run(ort::inputs![self.input.as_str() => tensor])
+            .map_err(failed)?;
+        let extract = |name: &str| -> Result<ArrayViewD<'_, f32>, ModelError> {
+            outputs[name].try_extract_array::<f32>().map_err(failed)
+        };
+        let logits = extract(LOGITS)?;
+        let embedding = extract(EMBEDDING)?;
+        if logits.shape() != [items.len(), self.classes] || embedding.shape()[0] != items.len() {
+            return Err(inference_error(
+                MODEL_KEY,
+                format!(
+                    "unexpected output shapes: logits {:?}, embedding {:?}",
+                    logits.shape(),
+                    embedding.shape()
+                ),
+            ));
+        }
+        Ok(logits
+            .axis_iter(Axis(0))
+            .zip(embedding.axis_iter(Axis(0)))
+            .map(|(logits, embedding)| Classification {
+                probabilities: softmax(logits.iter().copied()),
+                embedding: l2_normalised(embedding.iter().copied()),
+            })
+            .collect())
+    }
 }
 
 /// Numerically stable softmax.
@@ -170,13 +215,6 @@ fn softmax(logits: impl Iterator<Item = f32> + Clone) -> Vec<f32> {
     let exp: Vec<f32> = logits.map(|x| (x - max).exp()).collect();
     let sum: f32 = exp.iter().sum();
     exp.into_iter().map(|x| x / sum).collect()
-}
-
-/// The vector divided by its L2 norm (a zero vector stays zero).
-fn l2_normalised(values: impl Iterator<Item = f32> + Clone) -> Vec<f32> {
-    let norm = values.clone().map(|x| x * x).sum::<f32>().sqrt();
-    let scale = if norm > 0.0 { 1.0 / norm } else { 0.0 };
-    values.map(|x| x * scale).collect()
 }
 
 #[cfg(test)]
@@ -189,12 +227,5 @@ mod tests {
         assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-6);
         assert!(p[3] > 0.99);
         assert!(p[1] > p[2] && p[2] > p[0]);
-    }
-
-    #[test]
-    fn l2_normalised_has_unit_norm() {
-        let v = l2_normalised([3.0_f32, 4.0].into_iter());
-        assert_eq!(v, vec![0.6, 0.8]);
-        assert_eq!(l2_normalised([0.0_f32, 0.0].into_iter()), vec![0.0, 0.0]);
     }
 }

@@ -59,6 +59,17 @@ pub enum ModelError {
         /// What is wrong with it.
         message: String,
     },
+    /// A model asset (tokenizer, hierarchy, friendly-tag map) is unusable.
+    #[error("invalid model asset {path}: {message}")]
+    Asset {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A custom vocabulary (zero-shot tags) is invalid.
+    #[error("invalid vocabulary: {0}")]
+    Vocabulary(String),
     /// ONNX Runtime refused to create a session for a model.
     #[error("cannot create a session for model {model}: {message}")]
     Session {
@@ -96,6 +107,8 @@ impl ModelError {
             Self::Io(_) => "model.io",
             Self::Manifest(_) => "model.manifest_invalid",
             Self::Labels { .. } => "model.labels_invalid",
+            Self::Asset { .. } => "model.asset_invalid",
+            Self::Vocabulary(_) => "model.vocabulary_invalid",
             Self::Session { .. } => "model.session",
             Self::Inference { .. } => "model.inference",
             Self::InvalidInput { .. } => "model.invalid_input",
@@ -134,6 +147,11 @@ mod tests {
                 path: "x".into(),
                 message: String::new(),
             },
+            ModelError::Asset {
+                path: "x".into(),
+                message: String::new(),
+            },
+            ModelError::Vocabulary(String::new()),
             ModelError::Session {
                 model: String::new(),
                 message: String::new(),

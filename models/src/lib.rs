@@ -6,25 +6,51 @@
 //!   is checked against the manifest's sha256.
 //! - [`runtime`]: the one ONNX Runtime environment of the process, loaded from
 //!   the library `scripts/setup` installs.
-//! - [`session`]: an ONNX model loaded into a session, ready to run.
+//! - [`session`]: an ONNX model loaded into a pool of sessions;
+//!   [`batcher`]: one runner thread per session, gathering concurrent
+//!   requests into batches.
 //! - [`preprocess`]: image -> input tensor, as the manifest describes it.
 //! - [`labels`] and [`classifier`]: ImageNet-1k classification with a pooled
-//!   embedding from the same run.
+//!   embedding from the same run; [`friendly`]: general tags summed up the
+//!   WordNet hierarchy.
+//! - [`nsfw`]: OpenNSFW score. [`text`]: MiniLM sentence vectors.
+//! - [`semantic`]: the space text queries and images share (ConSE here, a
+//!   CLIP pair behind the same trait); [`vocabulary`]: tenants' zero-shot
+//!   tags in it.
+//! - [`tags`]: explainable tags (score, source, model); [`tagger`]: all of
+//!   the above for one image in one call.
 //!
 //! The crate does no image decoding (that is `imgtag-pipeline`'s job) and no
 //! I/O beyond reading its own files.
 
+pub mod batcher;
 pub mod classifier;
 pub mod error;
+pub mod friendly;
 pub mod labels;
 pub mod manifest;
+pub mod nsfw;
 pub mod preprocess;
 pub mod runtime;
+pub mod semantic;
 pub mod session;
 pub mod store;
+pub mod tagger;
+pub mod tags;
+pub mod text;
+pub mod vector;
+pub mod vocabulary;
 
 pub use classifier::{ClassScore, Classification, Classifier};
 pub use error::ModelError;
+pub use friendly::FriendlyTags;
 pub use manifest::Manifest;
+pub use nsfw::NsfwDetector;
 pub use runtime::{Runtime, RuntimeConfig};
+pub use semantic::{Conse, ConseConfig, ImageEvidence, SemanticSpace};
+pub use session::PoolConfig;
 pub use store::ModelStore;
+pub use tagger::{ImageTags, NsfwVerdict, TagTimings, Tagger, TaggerConfig};
+pub use tags::{ModelRef, Tag, TagSource};
+pub use text::TextEncoder;
+pub use vocabulary::{EmbeddedVocabulary, Vocabulary};

@@ -209,6 +209,12 @@ pub struct ImagePreprocess {
     pub mean: [f32; 3],
     /// Per-channel divisor applied after subtracting the mean.
     pub std: [f32; 3],
+    /// When set, the cropped image is encoded as a baseline 4:2:0 JPEG of
+    /// this quality and decoded again before normalising (the lossy
+    /// round-trip OpenNSFW's reference preprocessing applies, Pillow's
+    /// default quality being 75).
+    #[serde(default)]
+    pub jpeg_roundtrip: Option<u8>,
 }
 
 /// How an image is resized before the centre crop.

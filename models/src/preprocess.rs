@@ -13,7 +13,7 @@
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use image::RgbImage;
-use ndarray::Array4;
+use ndarray::{Array3, Array4};
 
 use crate::error::ModelError;
 use crate::manifest::{ChannelOrder, ImagePreprocess, ResizeFilter, ResizeMode, TensorLayout};
@@ -25,21 +25,49 @@ pub fn image_batch(
     spec: &ImagePreprocess,
     images: &[&RgbImage],
 ) -> Result<Array4<f32>, ModelError> {
+    let tensors = images
+        .iter()
+        .map(|image| image_tensor(model, spec, image))
+        .collect::<Result<Vec<_>, _>>()?;
+    stack(model, &tensors)
+}
+
+/// Builds the input tensor of one image, without the batch axis.
+pub fn image_tensor(
+    model: &str,
+    spec: &ImagePreprocess,
+    image: &RgbImage,
+) -> Result<Array3<f32>, ModelError> {
     let invalid = |message: String| ModelError::InvalidInput {
         model: model.to_owned(),
         message,
     };
     let side = spec.crop as usize;
     let mut tensor = match spec.layout {
-        TensorLayout::Nchw => Array4::zeros((images.len(), 3, side, side)),
-        TensorLayout::Nhwc => Array4::zeros((images.len(), side, side, 3)),
+        TensorLayout::Nchw => Array3::zeros((3, side, side)),
+        TensorLayout::Nhwc => Array3::zeros((side, side, 3)),
     };
-    let mut resizer = Resizer::new();
-    for (n, image) in images.iter().enumerate() {
-        let resized = resize(&mut resizer, spec, image).map_err(invalid)?;
-        write_crop(spec, &resized, tensor.index_axis_mut(ndarray::Axis(0), n)).map_err(invalid)?;
+    let resized = resize(&mut Resizer::new(), spec, image).map_err(invalid)?;
+    let (width, height) = (resized.width() as usize, resized.height() as usize);
+    match spec.jpeg_roundtrip {
+        None => write_crop(spec, resized.buffer(), width, height, tensor.view_mut()),
+        Some(quality) => {
+            let cropped = crop(resized.buffer(), width, height, side).map_err(invalid)?;
+            let decoded = jpeg_roundtrip(&cropped, side, quality).map_err(invalid)?;
+            write_crop(spec, &decoded, side, side, tensor.view_mut())
+        }
     }
+    .map_err(invalid)?;
     Ok(tensor)
+}
+
+/// Stacks per-image tensors of one shape into a batch.
+pub fn stack(model: &str, tensors: &[Array3<f32>]) -> Result<Array4<f32>, ModelError> {
+    let views: Vec<_> = tensors.iter().map(|t| t.view()).collect();
+    ndarray::stack(ndarray::Axis(0), &views).map_err(|e| ModelError::InvalidInput {
+        model: model.to_owned(),
+        message: format!("inputs of different shapes in one batch: {e}"),
+    })
 }
 
 /// The size an image of `width` x `height` is resized to before cropping.
@@ -84,13 +112,67 @@ fn resize(
     Ok(target)
 }
 
+/// The centre `side` x `side` square of packed RGB pixels.
+fn crop(pixels: &[u8], width: usize, height: usize, side: usize) -> Result<Vec<u8>, String> {
+    if width < side || height < side {
+        return Err(format!(
+            "resized image {width}x{height} is smaller than the {side}px crop"
+        ));
+    }
+    let (left, top) = ((width - side) / 2, (height - side) / 2);
+    let mut out = Vec::with_capacity(side * side * 3);
+    for y in 0..side {
+        out.extend_from_slice(&pixels[((top + y) * width + left) * 3..][..side * 3]);
+    }
+    Ok(out)
+}
+
+/// Encodes square RGB pixels as a baseline 4:2:0 JPEG of `quality` with
+/// libjpeg-turbo's default (accurate) DCT and decodes them again, as Pillow
+/// does with `save(format="JPEG")` and `open`.
+fn jpeg_roundtrip(pixels: &[u8], side: usize, quality: u8) -> Result<Vec<u8>, String> {
+    let failed = |e: turbojpeg::Error| format!("JPEG round-trip failed: {e}");
+    let image = turbojpeg::Image {
+        pixels,
+        width: side,
+        pitch: side * 3,
+        height: side,
+        format: turbojpeg::PixelFormat::RGB,
+    };
+    let mut compressor = turbojpeg::Compressor::new().map_err(failed)?;
+    compressor.set_quality(i32::from(quality)).map_err(failed)?;
+    compressor
+        .set_subsamp(turbojpeg::Subsamp::Sub2x2)
+        .map_err(failed)?;
+    let jpeg = compressor.compress_to_vec(image).map_err(failed)?;
+    let mut decompressor = turbojpeg::Decompressor::new().map_err(failed)?;
+    let header = decompressor.read_header(&jpeg).map_err(failed)?;
+    if (header.width, header.height) != (side, side) {
+        return Err(format!(
+            "JPEG round-trip changed the size to {}x{}",
+            header.width, header.height
+        ));
+    }
+    let mut decoded = vec![0_u8; side * side * 3];
+    let output = turbojpeg::Image {
+        pixels: decoded.as_mut_slice(),
+        width: side,
+        pitch: side * 3,
+        height: side,
+        format: turbojpeg::PixelFormat::RGB,
+    };
+    decompressor.decompress(&jpeg, output).map_err(failed)?;
+    Ok(decoded)
+}
+
 fn write_crop(
     spec: &ImagePreprocess,
-    resized: &Image<'_>,
+    pixels: &[u8],
+    width: usize,
+    height: usize,
     mut out: ndarray::ArrayViewMut3<'_, f32>,
 ) -> Result<(), String> {
     let side = spec.crop as usize;
-    let (width, height) = (resized.width() as usize, resized.height() as usize);
     if width < side || height < side {
         return Err(format!(
             "resized image {width}x{height} is smaller than the {side}px crop"
@@ -103,7 +185,6 @@ fn write_crop(
         ChannelOrder::Bgr => [2, 1, 0],
     };
     let scale = spec.std.map(|s| 1.0 / s);
-    let pixels = resized.buffer();
     for y in 0..side {
         let row = &pixels[((top + y) * width + left) * 3..][..side * 3];
         for (x, pixel) in row.chunks_exact(3).enumerate() {
@@ -133,6 +214,7 @@ mod tests {
             layout,
             mean: [10.0, 20.0, 30.0],
             std: [2.0, 4.0, 5.0],
+            jpeg_roundtrip: None,
         }
     }
 
@@ -200,5 +282,21 @@ mod tests {
         let error = error.unwrap_err();
         assert_eq!(error.code(), "model.invalid_input");
         assert!(error.to_string().contains("empty"), "{error}");
+    }
+}
+
+#[cfg(test)]
+mod roundtrip_tests {
+    use super::*;
+
+    #[test]
+    fn jpeg_roundtrip_is_lossy_but_close() {
+        let pixels: Vec<u8> = (0..16 * 16 * 3).map(|i| (i * 7 % 256) as u8).collect();
+        let decoded = jpeg_roundtrip(&pixels, 16, 75).unwrap();
+        assert_eq!(decoded.len(), pixels.len());
+        assert_ne!(decoded, pixels);
+        let flat: Vec<u8> = vec![90; 16 * 16 * 3];
+        let decoded = jpeg_roundtrip(&flat, 16, 75).unwrap();
+        assert!(decoded.iter().all(|&v| v.abs_diff(90) <= 1));
     }
 }

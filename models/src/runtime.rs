@@ -12,30 +12,25 @@ use ort::environment::Environment;
 
 use crate::error::ModelError;
 
-/// Where the library is and how sessions use threads.
+/// Where the library is (threads are set per model: [`crate::PoolConfig`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuntimeConfig {
     /// Path of `libonnxruntime.so` (1.31 or newer).
     pub library: PathBuf,
-    /// Intra-op threads per session. On 2 cores, 1 thread per session with
-    /// one session per core beats one session with 2 threads.
-    pub intra_threads: usize,
 }
 
 impl Default for RuntimeConfig {
     fn default() -> Self {
         Self {
             library: PathBuf::from(".imgtag/onnxruntime/libonnxruntime.so"),
-            intra_threads: 1,
         }
     }
 }
 
-/// A handle on the initialised environment plus the session settings.
+/// A handle on the initialised environment.
 #[derive(Debug, Clone)]
 pub struct Runtime {
     environment: &'static Environment,
-    intra_threads: usize,
 }
 
 static ENVIRONMENT: OnceLock<(Environment, PathBuf)> = OnceLock::new();
@@ -50,12 +45,6 @@ impl Runtime {
     /// library stays for the life of the process: a later call naming a
     /// different file is refused rather than silently ignored.
     pub fn init(config: &RuntimeConfig) -> Result<Self, ModelError> {
-        if config.intra_threads == 0 {
-            return Err(ModelError::RuntimeLoad {
-                path: config.library.clone(),
-                message: "intra_threads must be at least 1".into(),
-            });
-        }
         let library = absolute(&config.library);
         if !library.is_file() {
             return Err(ModelError::RuntimeMissing { path: library });
@@ -84,20 +73,12 @@ impl Runtime {
                 ),
             });
         }
-        Ok(Self {
-            environment,
-            intra_threads: config.intra_threads,
-        })
+        Ok(Self { environment })
     }
 
     /// The environment sessions are created in.
     pub fn environment(&self) -> &'static Environment {
         self.environment
-    }
-
-    /// Intra-op threads per session.
-    pub fn intra_threads(&self) -> usize {
-        self.intra_threads
     }
 }
 
@@ -132,7 +113,6 @@ mod tests {
     fn missing_library_is_a_clear_error() {
         let config = RuntimeConfig {
             library: PathBuf::from("/nonexistent/libonnxruntime.so"),
-            intra_threads: 1,
         };
         let error = Runtime::init(&config).unwrap_err();
         assert_eq!(error.code(), "model.runtime_missing");
@@ -145,10 +125,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let fake = dir.path().join("libonnxruntime.so");
         fs_err::write(&fake, b"not a shared object").unwrap();
-        let config = RuntimeConfig {
-            library: fake,
-            intra_threads: 1,
-        };
+        let config = RuntimeConfig { library: fake };
         let error = Runtime::init(&config).unwrap_err();
         assert_eq!(error.code(), "model.runtime_load");
     }

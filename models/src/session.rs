@@ -1,44 +1,106 @@
-//! An ONNX model from the manifest, verified and loaded into an ONNX Runtime
-//! session.
+//! ONNX models from the manifest, verified and loaded into ONNX Runtime
+//! sessions.
 //!
-//! `Session::run` needs `&mut`, so the session sits behind a mutex; callers
-//! run inference from blocking threads (never on an async executor) and a
-//! pool of these gives parallelism.
-
-use std::sync::{Mutex, MutexGuard};
+//! A model's file is read and sha256-checked once, then committed into as
+//! many sessions as its [`PoolConfig`] asks for. The sessions are handed to a
+//! [`crate::batcher::Batcher`], which gives each one its own thread.
 
 use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
+use serde::{Deserialize, Serialize};
 
 use crate::error::ModelError;
-use crate::manifest::ModelEntry;
+use crate::manifest::{ModelEntry, TensorSpec};
 use crate::runtime::Runtime;
 use crate::store::ModelStore;
 
-/// A loaded model.
-#[derive(Debug)]
-pub struct ModelSession {
-    key: String,
-    entry: ModelEntry,
-    session: Mutex<Session>,
+/// How one model is run: sessions, threads and batching.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PoolConfig {
+    /// Sessions (each with its own thread) running batches in parallel.
+    pub sessions: usize,
+    /// ONNX Runtime intra-op threads per session.
+    pub intra_threads: usize,
+    /// Most requests gathered into one run.
+    pub max_batch: usize,
+    /// Longest a gathered batch waits for more requests, in microseconds
+    /// (0: run what is queued at once).
+    pub max_wait_us: u64,
 }
 
-impl ModelSession {
-    /// Reads the model `key` from the store (sha256-checked) and creates a
-    /// session for it. Checks that the graph's inputs and outputs are the ones
-    /// the manifest names.
-    pub fn load(store: &ModelStore, runtime: &Runtime, key: &str) -> Result<Self, ModelError> {
-        let entry = store.manifest().model(key)?.clone();
-        let bytes = store.read_verified(&entry.file, &entry.sha256)?;
-        let session_error = |message: String| ModelError::Session {
-            model: key.to_owned(),
-            message,
+impl Default for PoolConfig {
+    fn default() -> Self {
+        Self {
+            sessions: 1,
+            intra_threads: 1,
+            max_batch: 8,
+            max_wait_us: 2_000,
+        }
+    }
+}
+
+impl PoolConfig {
+    /// Checks the values; the error names the offending key.
+    pub fn validate(&self) -> Result<(), String> {
+        let check = |ok: bool, key: &str, rule: &str| {
+            if ok {
+                Ok(())
+            } else {
+                Err(format!("{key} must be {rule}"))
+            }
         };
+        check((1..=64).contains(&self.sessions), "sessions", "1-64")?;
+        check(
+            (1..=256).contains(&self.intra_threads),
+            "intra_threads",
+            "1-256",
+        )?;
+        check((1..=256).contains(&self.max_batch), "max_batch", "1-256")?;
+        check(
+            self.max_wait_us <= 1_000_000,
+            "max_wait_us",
+            "at most 1000000 (1 s)",
+        )
+    }
+}
+
+/// A model's manifest entry with its loaded sessions.
+#[derive(Debug)]
+pub struct LoadedModel {
+    /// Manifest key (`classifier`, `nsfw`, `text`).
+    pub key: String,
+    /// The manifest entry (id and version for provenance).
+    pub entry: ModelEntry,
+    /// One session per [`PoolConfig::sessions`].
+    pub sessions: Vec<Session>,
+}
+
+/// Reads model `key` from the store (sha256-checked once) and creates the
+/// sessions `pool` asks for. Checks that the graph's inputs and outputs are
+/// the ones the manifest names.
+pub fn load(
+    store: &ModelStore,
+    runtime: &Runtime,
+    key: &str,
+    pool: &PoolConfig,
+) -> Result<LoadedModel, ModelError> {
+    let session_error = |message: String| ModelError::Session {
+        model: key.to_owned(),
+        message,
+    };
+    pool.validate().map_err(session_error)?;
+    let entry = store.manifest().model(key)?.clone();
+    let bytes = store.read_verified(&entry.file, &entry.sha256)?;
+    let mut sessions = Vec::with_capacity(pool.sessions);
+    for _ in 0..pool.sessions {
         let session = Session::builder(runtime.environment())
             .map_err(|e| session_error(e.to_string()))?
             .with_optimization_level(GraphOptimizationLevel::Level3)
             .map_err(|e| session_error(e.to_string()))?
-            .with_intra_threads(runtime.intra_threads())
+            .with_intra_threads(pool.intra_threads)
+            .map_err(|e| session_error(e.to_string()))?
+            .with_inter_threads(1)
             .map_err(|e| session_error(e.to_string()))?
             .commit_from_memory(&bytes)
             .map_err(|e| session_error(e.to_string()))?;
@@ -54,46 +116,48 @@ impl ModelSession {
             &entry.outputs,
             session.outputs().iter().map(|o| o.name()),
         )?;
-        tracing::debug!(model = key, id = %entry.id, version = %entry.version, "model loaded");
-        Ok(Self {
-            key: key.to_owned(),
-            entry,
-            session: Mutex::new(session),
-        })
+        sessions.push(session);
     }
+    tracing::debug!(
+        model = key,
+        id = %entry.id,
+        version = %entry.version,
+        sessions = pool.sessions,
+        intra_threads = pool.intra_threads,
+        "model loaded"
+    );
+    Ok(LoadedModel {
+        key: key.to_owned(),
+        entry,
+        sessions,
+    })
+}
 
-    /// The manifest key (`classifier`, `nsfw`, ...).
-    pub fn key(&self) -> &str {
-        &self.key
+/// Maps an ONNX Runtime error of a run of model `key` to
+/// [`ModelError::Inference`].
+pub fn inference_error(key: &str, error: impl std::fmt::Display) -> ModelError {
+    ModelError::Inference {
+        model: key.to_owned(),
+        message: error.to_string(),
     }
+}
 
-    /// The manifest entry.
-    pub fn entry(&self) -> &ModelEntry {
-        &self.entry
-    }
-
-    /// Exclusive use of the session for one run.
-    pub fn lock(&self) -> MutexGuard<'_, Session> {
-        // A panic while holding the lock cannot leave a session half-changed
-        // in a way later runs would notice: runs do not mutate model state.
-        self.session
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Maps an ONNX Runtime error of a run to [`ModelError::Inference`].
-    pub fn inference_error(&self, error: impl std::fmt::Display) -> ModelError {
-        ModelError::Inference {
-            model: self.key.clone(),
-            message: error.to_string(),
-        }
-    }
+/// The fixed size of the last dimension of output `name`, if the manifest
+/// gives one.
+pub fn output_width(entry: &ModelEntry, name: &str) -> Option<usize> {
+    entry
+        .outputs
+        .iter()
+        .find(|o| o.name == name)?
+        .shape
+        .last()?
+        .fixed()
 }
 
 fn check_names<'a>(
     key: &str,
     what: &str,
-    expected: &[crate::manifest::TensorSpec],
+    expected: &[TensorSpec],
     actual: impl Iterator<Item = &'a str>,
 ) -> Result<(), ModelError> {
     let actual: Vec<&str> = actual.collect();
@@ -110,4 +174,29 @@ fn check_names<'a>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pool_config_rejects_zero_and_huge_values() {
+        assert!(PoolConfig::default().validate().is_ok());
+        let zero = PoolConfig {
+            sessions: 0,
+            ..PoolConfig::default()
+        };
+        assert!(zero.validate().unwrap_err().contains("sessions"));
+        let batch = PoolConfig {
+            max_batch: 0,
+            ..PoolConfig::default()
+        };
+        assert!(batch.validate().unwrap_err().contains("max_batch"));
+        let wait = PoolConfig {
+            max_wait_us: 5_000_000,
+            ..PoolConfig::default()
+        };
+        assert!(wait.validate().unwrap_err().contains("max_wait_us"));
+    }
 }

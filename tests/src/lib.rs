@@ -10,7 +10,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use imgtag_models::{Classifier, ModelStore, Runtime, RuntimeConfig};
+use imgtag_models::{
+    Classifier, ModelStore, PoolConfig, Runtime, RuntimeConfig, Tagger, TaggerConfig,
+};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
@@ -46,10 +48,7 @@ pub fn runtime_config() -> RuntimeConfig {
     let library = std::env::var_os("ORT_DYLIB_PATH")
         .map(PathBuf::from)
         .unwrap_or_else(|| install_dir().join("onnxruntime/libonnxruntime.so"));
-    RuntimeConfig {
-        library,
-        intra_threads: 1,
-    }
+    RuntimeConfig { library }
 }
 
 /// The process's runtime, initialised once.
@@ -65,9 +64,40 @@ pub fn store() -> ModelStore {
 /// A classifier shared by the tests of this process (loading costs ~100 ms).
 pub fn classifier() -> &'static Classifier {
     static CLASSIFIER: OnceLock<Classifier> = OnceLock::new();
-    CLASSIFIER
-        .get_or_init(|| Classifier::load(&store(), &runtime()).unwrap_or_else(|e| panic!("{e}")))
+    CLASSIFIER.get_or_init(|| {
+        Classifier::load(&store(), &runtime(), &PoolConfig::default())
+            .unwrap_or_else(|e| panic!("{e}"))
+    })
 }
+
+/// All models (classifier, NSFW, text, ConSE space) shared by the tests of
+/// this process. The label-vector cache goes to a directory of its own.
+pub fn tagger() -> &'static Tagger {
+    static TAGGER: OnceLock<Tagger> = OnceLock::new();
+    TAGGER.get_or_init(|| {
+        let mut config = TaggerConfig::default();
+        config.conse.cache_dir = install_dir().join("cache").join("tests");
+        Tagger::load(&store(), &runtime(), &config).unwrap_or_else(|e| panic!("{e}"))
+    })
+}
+
+/// A sample photo, decoded (bounded, upright, sRGB) to RGB.
+pub fn sample_rgb(name: &str) -> image::RgbImage {
+    let bytes = fs_err::read(sample(name)).unwrap_or_else(|e| panic!("{e}"));
+    imgtag_pipeline::decode(&bytes, &imgtag_pipeline::DecodeLimits::default())
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+        .image
+        .into_rgb8()
+}
+
+/// The names of the sample photos `scripts/setup` installs.
+pub const SAMPLES: [&str; 5] = [
+    "astronaut.png",
+    "chelsea.png",
+    "coffee.png",
+    "motorcycle_left.png",
+    "rocket.jpg",
+];
 
 /// The `imgtag` binary of the same build as this test.
 ///

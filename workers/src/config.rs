@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
-use imgtag_models::RuntimeConfig;
+use imgtag_models::{RuntimeConfig, TaggerConfig};
 use imgtag_pipeline::rendition::{default_renditions, validate_renditions};
 use imgtag_pipeline::{DecodeLimits, QualityThresholds, RenditionSpec};
 use serde::{Deserialize, Serialize};
@@ -30,6 +30,8 @@ pub struct Config {
     pub onnxruntime: OnnxRuntimeSection,
     /// Where the model files are.
     pub models: ModelsSection,
+    /// Model sessions, batching, tag thresholds and the semantic space.
+    pub tagging: TaggerConfig,
     /// Limits on untrusted images.
     pub decode: DecodeLimits,
     /// Thresholds of the quality flags.
@@ -43,6 +45,7 @@ impl Default for Config {
         Self {
             onnxruntime: OnnxRuntimeSection::default(),
             models: ModelsSection::default(),
+            tagging: TaggerConfig::default(),
             decode: DecodeLimits::default(),
             quality: QualityThresholds::default(),
             renditions: default_renditions(),
@@ -57,8 +60,6 @@ pub struct OnnxRuntimeSection {
     /// Path of libonnxruntime.so (1.31 or newer); relative paths are taken
     /// from the working directory.
     pub library: PathBuf,
-    /// Intra-op threads per model session.
-    pub intra_threads: usize,
 }
 
 impl Default for OnnxRuntimeSection {
@@ -66,7 +67,6 @@ impl Default for OnnxRuntimeSection {
         let runtime = RuntimeConfig::default();
         Self {
             library: runtime.library,
-            intra_threads: runtime.intra_threads,
         }
     }
 }
@@ -121,11 +121,9 @@ impl Config {
 
     /// Checks values that parse but cannot work.
     pub fn validate(&self) -> Result<(), AppError> {
-        if self.onnxruntime.intra_threads == 0 {
-            return Err(AppError::Config(
-                "onnxruntime.intra_threads must be at least 1".into(),
-            ));
-        }
+        self.tagging
+            .validate()
+            .map_err(|e| AppError::Config(format!("tagging.{e}")))?;
         if self.models.dir.as_os_str().is_empty() {
             return Err(AppError::Config("models.dir must not be empty".into()));
         }
@@ -142,7 +140,6 @@ impl Config {
     pub fn runtime(&self) -> RuntimeConfig {
         RuntimeConfig {
             library: self.onnxruntime.library.clone(),
-            intra_threads: self.onnxruntime.intra_threads,
         }
     }
 }
@@ -205,9 +202,15 @@ mod tests {
             )?;
             let error = Config::load(Some(Path::new("twice.toml"))).unwrap_err();
             assert!(error.to_string().contains("twice"), "{error}");
-            jail.create_file("zero.toml", "[onnxruntime]\nintra_threads = 0\n")?;
+            jail.create_file("zero.toml", "[tagging.nsfw]\nintra_threads = 0\n")?;
             let error = Config::load(Some(Path::new("zero.toml"))).unwrap_err();
-            assert!(error.to_string().contains("intra_threads"), "{error}");
+            assert!(
+                error.to_string().contains("tagging.nsfw.intra_threads"),
+                "{error}"
+            );
+            jail.set_env("IMGTAG__TAGGING__CLASSIFIER__SESSIONS", "2");
+            let config = Config::load(None).unwrap();
+            assert_eq!(config.tagging.classifier.sessions, 2);
             let error = Config::load(Some(Path::new("absent.toml"))).unwrap_err();
             assert!(error.to_string().contains("absent.toml"), "{error}");
             Ok(())

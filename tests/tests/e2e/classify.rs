@@ -11,7 +11,7 @@ fn top(name: &str, k: usize) -> Vec<(String, f32)> {
         .image
         .into_rgb8();
     let classifier = classifier();
-    let result = classifier.classify(&[&image]).unwrap().remove(0);
+    let result = classifier.classify(&image).unwrap();
     classifier
         .top_k(&result, k)
         .into_iter()
@@ -48,10 +48,10 @@ fn batch_gives_the_same_results_as_single_runs() {
     };
     let (cat, cup) = (load("chelsea.png"), load("coffee.png"));
     let classifier = classifier();
-    let batch = classifier.classify(&[&cat, &cup]).unwrap();
+    let batch = classifier.classify_all(&[&cat, &cup]).unwrap();
     let single = [
-        classifier.classify(&[&cat]).unwrap().remove(0),
-        classifier.classify(&[&cup]).unwrap().remove(0),
+        classifier.classify(&cat).unwrap(),
+        classifier.classify(&cup).unwrap(),
     ];
     for (b, s) in batch.iter().zip(&single) {
         let max_diff = b

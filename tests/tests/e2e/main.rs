@@ -11,3 +11,4 @@ mod corpus;
 mod hierarchy;
 mod inspect;
 mod model_files;
+mod tagging;

@@ -1,7 +1,7 @@
 //! The installed model files against the manifest: all verified, and a damaged
 //! file refused with an error naming it and the sha256 mismatch.
 
-use imgtag_models::{Classifier, ModelStore};
+use imgtag_models::{Classifier, ModelStore, PoolConfig};
 use imgtag_tests::{models_dir, runtime, store};
 
 #[test]
@@ -29,7 +29,7 @@ fn a_corrupted_model_is_refused_naming_the_file_and_the_mismatch() {
     fs_err::write(&damaged, &bytes).unwrap();
 
     let copy = ModelStore::open(dir.path()).unwrap();
-    let error = Classifier::load(&copy, &runtime()).unwrap_err();
+    let error = Classifier::load(&copy, &runtime(), &PoolConfig::default()).unwrap_err();
     assert_eq!(error.code(), "model.checksum_mismatch");
     let message = error.to_string();
     assert!(
@@ -45,7 +45,7 @@ fn a_corrupted_model_is_refused_naming_the_file_and_the_mismatch() {
 fn a_missing_model_names_the_setup_command() {
     let dir = tempfile::tempdir().unwrap();
     let empty = ModelStore::open(dir.path()).unwrap();
-    let error = Classifier::load(&empty, &runtime()).unwrap_err();
+    let error = Classifier::load(&empty, &runtime(), &PoolConfig::default()).unwrap_err();
     assert_eq!(error.code(), "model.file_missing");
     assert!(error.to_string().contains("scripts/setup"), "{error}");
 }

@@ -70,7 +70,7 @@ impl ClassifyOutput {
 pub fn run(config: &Config, args: &ClassifyArgs) -> Result<ClassifyOutput, AppError> {
     let runtime = Runtime::init(&config.runtime())?;
     let store = ModelStore::open(&config.models.dir)?;
-    let classifier = Classifier::load(&store, &runtime)?;
+    let classifier = Classifier::load(&store, &runtime, &config.tagging.classifier)?;
     let images = args
         .images
         .iter()
@@ -99,12 +99,7 @@ fn classify_file(
     let bytes = read_image_file(path, &config.decode)?;
     let decoded = imgtag_pipeline::decode(&bytes, &config.decode)?;
     let rgb = decoded.image.into_rgb8();
-    let classification = classifier.classify(&[&rgb])?.pop().ok_or_else(|| {
-        imgtag_models::ModelError::Inference {
-            model: classifier.model().id.clone(),
-            message: "no result for the image".into(),
-        }
-    })?;
+    let classification = classifier.classify(&rgb)?;
     Ok(classifier
         .top_k(&classification, top)
         .into_iter()
