@@ -31,6 +31,7 @@ pub mod labels;
 pub mod manifest;
 pub mod nsfw;
 pub mod preprocess;
+pub mod resample;
 pub mod runtime;
 pub mod semantic;
 pub mod session;

@@ -1,6 +1,6 @@
 //! Image -> input tensor, exactly as a model's manifest entry describes:
-//! resize (SIMD, `fast_image_resize`), centre crop, per-channel normalisation,
-//! channel order and layout.
+//! resize (Pillow-exact, [`crate::resample`]), centre crop, optional JPEG
+//! round-trip, per-channel normalisation, channel order and layout.
 //!
 //! Conventions (the Python reference follows the same ones):
 //! - `short_side`: the short side becomes `size`, the long side
@@ -10,13 +10,12 @@
 //!   triangle filter, as Pillow's BILINEAR; both widen their support when
 //!   downscaling (antialiasing), like Pillow.
 
-use fast_image_resize::images::{Image, ImageRef};
-use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use image::RgbImage;
 use ndarray::{Array3, Array4};
 
 use crate::error::ModelError;
 use crate::manifest::{ChannelOrder, ImagePreprocess, ResizeFilter, ResizeMode, TensorLayout};
+use crate::resample::{Filter, resize_rgb};
 
 /// Builds the input tensor of model `model` (its manifest key, for errors)
 /// for a batch of images.
@@ -47,12 +46,12 @@ pub fn image_tensor(
         TensorLayout::Nchw => Array3::zeros((3, side, side)),
         TensorLayout::Nhwc => Array3::zeros((side, side, 3)),
     };
-    let resized = resize(&mut Resizer::new(), spec, image).map_err(invalid)?;
-    let (width, height) = (resized.width() as usize, resized.height() as usize);
+    let resized = resize(spec, image).map_err(invalid)?;
+    let (width, height) = (resized.width, resized.height);
     match spec.jpeg_roundtrip {
-        None => write_crop(spec, resized.buffer(), width, height, tensor.view_mut()),
+        None => write_crop(spec, &resized.pixels, width, height, tensor.view_mut()),
         Some(quality) => {
-            let cropped = crop(resized.buffer(), width, height, side).map_err(invalid)?;
+            let cropped = crop(&resized.pixels, width, height, side).map_err(invalid)?;
             let decoded = jpeg_roundtrip(&cropped, side, quality).map_err(invalid)?;
             write_crop(spec, &decoded, side, side, tensor.view_mut())
         }
@@ -87,29 +86,36 @@ pub fn resized_size(spec: &ImagePreprocess, width: u32, height: u32) -> (u32, u3
     }
 }
 
-fn resize(
-    resizer: &mut Resizer,
-    spec: &ImagePreprocess,
-    image: &RgbImage,
-) -> Result<Image<'static>, String> {
+fn resize(spec: &ImagePreprocess, image: &RgbImage) -> Result<Resized, String> {
     let (width, height) = image.dimensions();
     if width == 0 || height == 0 {
         return Err(format!("the image is empty ({width}x{height})"));
     }
-    let source = ImageRef::new(width, height, image.as_raw(), PixelType::U8x3)
-        .map_err(|e| format!("resize failed: {e}"))?;
     let (target_width, target_height) = resized_size(spec, width, height);
-    let mut target = Image::new(target_width, target_height, PixelType::U8x3);
     let filter = match spec.filter {
-        ResizeFilter::Bilinear => FilterType::Bilinear,
-        ResizeFilter::Bicubic => FilterType::CatmullRom,
-        ResizeFilter::Lanczos3 => FilterType::Lanczos3,
+        ResizeFilter::Bilinear => Filter::Bilinear,
+        ResizeFilter::Bicubic => Filter::Bicubic,
+        ResizeFilter::Lanczos3 => Filter::Lanczos3,
     };
-    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(filter));
-    resizer
-        .resize(&source, &mut target, &options)
-        .map_err(|e| format!("resize failed: {e}"))?;
-    Ok(target)
+    let (width, height) = (width as usize, height as usize);
+    let (target_width, target_height) = (target_width as usize, target_height as usize);
+    Ok(Resized {
+        pixels: resize_rgb(
+            image.as_raw(),
+            (width, height),
+            (target_width, target_height),
+            filter,
+        ),
+        width: target_width,
+        height: target_height,
+    })
+}
+
+/// An image after the resize, before the crop.
+struct Resized {
+    pixels: Vec<u8>,
+    width: usize,
+    height: usize,
 }
 
 /// The centre `side` x `side` square of packed RGB pixels.

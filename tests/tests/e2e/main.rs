@@ -11,4 +11,5 @@ mod corpus;
 mod hierarchy;
 mod inspect;
 mod model_files;
+mod parity;
 mod tagging;
