@@ -12,6 +12,10 @@
 //!
 //! An embedded ICC profile is applied here ([`crate::color`]): the pixels
 //! that leave this module are sRGB.
+//!
+//! JPEG, PNG, WebP, GIF, TIFF and BMP are decoded by `image` (JPEG
+//! shrink-on-load by libjpeg-turbo, `jpeg`); AVIF and HEIC by libheif
+//! (`heif`). docs/IMAGE_FORMATS.md lists what each supports and why.
 
 use std::io::{Cursor, ErrorKind};
 
@@ -94,8 +98,6 @@ pub struct DecodedImage {
     /// The pixels, upright, sRGB (an embedded ICC profile applied when
     /// usable), in the decoder's native colour type.
     pub image: DynamicImage,
-    /// The format sniffed from the content.
-    pub format: ImageFormat,
     /// What the image says about itself.
     pub metadata: ImageMetadata,
 }
@@ -105,6 +107,9 @@ struct Header {
     width: u32,
     height: u32,
     color_type: ExtendedColorType,
+    /// Bits per channel as stored when the colour type cannot say (10- and
+    /// 12-bit HEIF decoded to 16 bits).
+    stored_bits: Option<u8>,
     icc_profile: Option<Vec<u8>>,
     orientation: Orientation,
     exif: Option<Vec<u8>>,
@@ -169,6 +174,10 @@ fn decode_unguarded(
             size,
             limit: limits.max_input_bytes,
         });
+    }
+    if let Some(kind) = heif::sniff(bytes) {
+        let (image, header) = heif::decode(bytes, limits, kind)?;
+        return Ok(finish(image, header, 1, kind.name()));
     }
     let format = image::guess_format(bytes).map_err(|_| PipelineError::UnsupportedFormat(None))?;
     let fail = |error| classify(error, format);
@@ -242,6 +251,11 @@ fn decode_unguarded(
             (still(decoder, format)?, header, 1)
         }
     };
+    Ok(finish(image, header, frame_count, format_name(format)))
+}
+
+/// The decoded pixels made upright and sRGB, with their metadata.
+fn finish(image: DynamicImage, header: Header, frame_count: u32, format: &str) -> DecodedImage {
     let (mut image, icc) = to_srgb(image, header.icc_profile.as_deref());
     image.apply_orientation(header.orientation);
     let (width, height) = match header.orientation.to_exif() {
@@ -253,9 +267,9 @@ fn decode_unguarded(
         Some(Ok(fields)) => (Some(fields), None),
         Some(Err(error)) => (None, Some(error)),
     };
-    let (color_type, bit_depth) = describe_color(header.color_type);
+    let (color_type, bit_depth) = describe_color(header.color_type, header.stored_bits);
     let metadata = ImageMetadata {
-        format: format_name(format).to_owned(),
+        format: format.to_owned(),
         width,
         height,
         color_type,
@@ -266,11 +280,7 @@ fn decode_unguarded(
         exif,
         exif_error,
     };
-    Ok(DecodedImage {
-        image,
-        format,
-        metadata,
-    })
+    DecodedImage { image, metadata }
 }
 
 fn inspect_header<D: ImageDecoder>(
@@ -287,6 +297,7 @@ fn inspect_header<D: ImageDecoder>(
         width,
         height,
         color_type: decoder.original_color_type(),
+        stored_bits: None,
         icc_profile: decoder.icc_profile().ok().flatten(),
         exif: decoder.exif_metadata().ok().flatten(),
         orientation: decoder.orientation().unwrap_or(Orientation::NoTransforms),
@@ -363,10 +374,19 @@ pub fn format_name(format: ImageFormat) -> &'static str {
     }
 }
 
-fn describe_color(color: ExtendedColorType) -> (String, u8) {
+/// `rgb8`, `rgba16`, `l8`, `cmyk8`, ... and the bits per channel; with
+/// `stored_bits`, the name and depth say those (`rgb10` for 10-bit HEIF).
+fn describe_color(color: ExtendedColorType, stored_bits: Option<u8>) -> (String, u8) {
     let channels = u16::from(color.channel_count()).max(1);
     let depth = (color.bits_per_pixel() / channels) as u8;
-    (format!("{color:?}").to_ascii_lowercase(), depth)
+    let name = format!("{color:?}").to_ascii_lowercase();
+    match stored_bits {
+        Some(bits) if bits != depth => {
+            let stem = name.trim_end_matches(|c: char| c.is_ascii_digit());
+            (format!("{stem}{bits}"), bits)
+        }
+        _ => (name, depth),
+    }
 }
 
 fn classify(error: ImageError, format: ImageFormat) -> PipelineError {
@@ -412,6 +432,7 @@ fn looks_truncated(message: &str) -> bool {
     .any(|needle| message.contains(needle))
 }
 
+mod heif;
 mod jpeg;
 #[cfg(test)]
 mod tests;

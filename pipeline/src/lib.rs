@@ -1,7 +1,8 @@
 //! imgtag's image core: pure image processing, no broker or database I/O.
 //!
 //! - [`decode`]: bounded decoding of untrusted bytes (size and pixel limits
-//!   checked before and during decoding, format sniffed from the content).
+//!   checked before and during decoding, format sniffed from the content):
+//!   JPEG, PNG, WebP, GIF, TIFF, BMP, AVIF and HEIC.
 //! - [`color`]: embedded ICC profiles applied at decode (pixels leave as sRGB).
 //! - [`metadata`]: format, dimensions, colour, ICC, frames, EXIF fields.
 //! - [`analysis`]: the small greyscale copy hashes and checks run on.

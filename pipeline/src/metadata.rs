@@ -14,13 +14,14 @@ use crate::color::IccReport;
 /// Everything known about an image besides its pixels.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImageMetadata {
-    /// Format sniffed from the content (`jpeg`, `png`, `webp`, `gif`, `tiff`, `bmp`).
+    /// Format sniffed from the content (`jpeg`, `png`, `webp`, `gif`, `tiff`,
+    /// `bmp`, `avif`, `heic`, `heif`).
     pub format: String,
     /// Width of the upright image (after EXIF orientation), in pixels.
     pub width: u32,
     /// Height of the upright image (after EXIF orientation), in pixels.
     pub height: u32,
-    /// Colour type as stored (`rgb8`, `rgba16`, `l8`, `cmyk8`, ...).
+    /// Colour type as stored (`rgb8`, `rgba16`, `l8`, `cmyk8`, `rgb10`, ...).
     pub color_type: String,
     /// Bits per channel as stored.
     pub bit_depth: u8,

@@ -155,7 +155,7 @@ mod tests {
         assert_eq!(sizes, [("thumb", 256, 192), ("preview", 1280, 960)]);
         for rendition in &renditions {
             let decoded = decode(&rendition.bytes, &DecodeLimits::default()).unwrap();
-            assert_eq!(decoded.format, ImageFormat::WebP);
+            assert_eq!(decoded.metadata.format, "webp");
             assert_eq!(
                 (decoded.image.width(), decoded.image.height()),
                 (rendition.width, rendition.height)

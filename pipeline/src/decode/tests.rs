@@ -119,7 +119,6 @@ fn exif_orientations_1_to_8_give_an_upright_image() {
 #[test]
 fn decodes_a_png_and_reports_its_metadata() {
     let decoded = decode(&png(5, 3), &DecodeLimits::default()).unwrap();
-    assert_eq!(decoded.format, ImageFormat::Png);
     let m = &decoded.metadata;
     assert_eq!((m.format.as_str(), m.width, m.height), ("png", 5, 3));
     assert_eq!(
@@ -350,4 +349,73 @@ fn shrunk_oriented_jpegs_are_upright_with_original_metadata() {
     // 1/8 would give a 200 px long side (< 256): 1/4, then rotated.
     assert_eq!((decoded.image.width(), decoded.image.height()), (200, 400));
     assert_eq!(red_quadrant(&decoded.image), (true, false));
+}
+
+fn avif(image: &DynamicImage) -> Vec<u8> {
+    let options = crate::encode::EncodeOptions {
+        format: crate::encode::OutputFormat::Avif,
+        quality: 90,
+        lossless: false,
+    };
+    crate::encode::encode(image, &options).unwrap()
+}
+
+#[test]
+fn avif_from_our_own_encoder_decodes_to_the_same_picture() {
+    let stored = RgbImage::from_fn(96, 64, |x, y| {
+        if x < 48 && y < 32 {
+            Rgb([230, 20, 20])
+        } else {
+            Rgb([20, 20, 230])
+        }
+    });
+    let bytes = avif(&stored.clone().into());
+    let decoded = decode(&bytes, &DecodeLimits::default()).unwrap();
+    let m = &decoded.metadata;
+    assert_eq!((m.format.as_str(), m.width, m.height), ("avif", 96, 64));
+    assert_eq!((m.frame_count, m.orientation), (1, 1));
+    assert!(m.bit_depth == 8 || m.bit_depth == 10, "{m:?}");
+    assert_eq!(red_quadrant(&decoded.image), (false, false));
+    let out = decoded.image.to_rgb8();
+    for (x, y) in [(10, 10), (80, 50)] {
+        let (p, q) = (out.get_pixel(x, y), stored.get_pixel(x, y));
+        assert!((0..3).all(|c| p[c].abs_diff(q[c]) <= 12), "{p:?} vs {q:?}");
+    }
+}
+
+#[test]
+fn avif_limits_are_checked_before_decoding_and_damage_has_a_code() {
+    let bytes = avif(&RgbImage::from_pixel(64, 48, Rgb([90, 120, 150])).into());
+    let limits = DecodeLimits {
+        max_pixels: 1000,
+        ..DecodeLimits::default()
+    };
+    let error = decode(&bytes, &limits).unwrap_err();
+    assert_eq!(error.code(), "image.too_large");
+    assert!(error.to_string().contains("64x48"), "{error}");
+    let limits = DecodeLimits {
+        max_width: 32,
+        ..DecodeLimits::default()
+    };
+    assert_eq!(
+        decode(&bytes, &limits).unwrap_err().code(),
+        "image.too_large"
+    );
+    for cut in [20, bytes.len() / 2, bytes.len() - 10] {
+        let error = decode(&bytes[..cut], &DecodeLimits::default()).unwrap_err();
+        assert!(
+            matches!(error.code(), "image.truncated" | "image.corrupt"),
+            "cut at {cut}: {error}"
+        );
+    }
+}
+
+#[test]
+fn avif_with_alpha_keeps_it() {
+    let stored = RgbaImage::from_fn(32, 32, |x, _| Rgba([200, 100, 50, (x * 8) as u8]));
+    let decoded = decode(&avif(&stored.into()), &DecodeLimits::default()).unwrap();
+    assert!(decoded.image.color().has_alpha());
+    assert!(decoded.metadata.color_type.starts_with("rgba"));
+    let out = decoded.image.to_rgba8();
+    assert!(out.get_pixel(0, 5)[3] < 20 && out.get_pixel(31, 5)[3] > 230);
 }

@@ -284,3 +284,44 @@ fn real_profiles_come_out_as_littlecms_converts_them() {
         }
     }
 }
+
+fn mean_error(a: &image::RgbaImage, b: &image::RgbaImage) -> f64 {
+    assert_eq!(a.dimensions(), b.dimensions());
+    let sum: f64 = a
+        .pixels()
+        .zip(b.pixels())
+        .map(|(p, q)| (0..4).map(|c| f64::from(p[c].abs_diff(q[c]))).sum::<f64>() / 4.0)
+        .sum();
+    sum / f64::from(a.width() * a.height())
+}
+
+#[test]
+fn heic_and_avif_files_decode_to_the_picture_of_their_png_twin() {
+    let dir = install_dir().join("corpus/pillow-images");
+    let load = |name: &str| {
+        let bytes = fs_err::read(dir.join(name)).unwrap();
+        imgtag_pipeline::decode(&bytes, &DecodeLimits::default())
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    let hopper = load("hopper.png").image.to_rgba8();
+    let star = load("avif/star.png").image.to_rgba8();
+    // (file, format, twin, largest mean error in levels)
+    let cases = [
+        ("avif/hopper.heif", "heic", &hopper, 6.0),
+        ("avif/hopper.avif", "avif", &hopper, 6.0),
+        ("avif/star.avifs", "avif", &star, 6.0),
+    ];
+    for (name, format, twin, largest) in cases {
+        let decoded = load(name);
+        assert_eq!(decoded.metadata.format, format, "{name}");
+        let error = mean_error(&decoded.image.to_rgba8(), twin);
+        assert!(error < largest, "{name}: mean error {error}");
+    }
+    let icc = load("avif/icc_profile.avif").metadata.icc;
+    assert!(icc.present && icc.applied, "{icc:?}");
+    assert_eq!(icc.description.as_deref(), Some("sRGB IEC61966-2.1"));
+    assert!(load("avif/exif.avif").metadata.exif.is_some());
+    let transparent = load("avif/transparency.avif");
+    assert_eq!(transparent.metadata.color_type, "rgba8");
+    assert!(transparent.image.to_rgba8().pixels().any(|p| p[3] < 128));
+}
