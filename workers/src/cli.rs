@@ -19,6 +19,9 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Tag each image: classes, friendly tags, zero-shot tags of a custom
+    /// vocabulary, quality and EXIF tags, NSFW score, time per stage.
+    Tag(TagArgs),
     /// Print the most probable ImageNet classes of each image.
     Classify(ClassifyArgs),
     /// Print metadata, fingerprints and quality signals of each image.
@@ -84,6 +87,21 @@ pub struct ClassifyArgs {
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub top: u16,
     /// Print JSON (an array, one object per image) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `imgtag tag`.
+#[derive(Debug, clap::Args)]
+pub struct TagArgs {
+    /// Image files; the format is sniffed from the content, not the name.
+    #[arg(required = true, value_name = "IMAGE")]
+    pub images: Vec<PathBuf>,
+    /// Custom vocabulary (TOML: `[tags]` name = "description") scored as
+    /// zero-shot tags.
+    #[arg(long, value_name = "FILE")]
+    pub vocab: Option<PathBuf>,
+    /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
 }

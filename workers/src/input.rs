@@ -10,6 +10,38 @@ use crate::error::AppError;
 
 /// Reads `path` if it is no larger than `limits.max_input_bytes`.
 pub fn read_image_file(path: &Path, limits: &DecodeLimits) -> Result<Vec<u8>, AppError> {
+    read_at_most(path, limits.max_input_bytes)?.map_err(|size| {
+        PipelineError::TooManyBytes {
+            size,
+            limit: limits.max_input_bytes,
+        }
+        .into()
+    })
+}
+
+/// Reads a UTF-8 text file (a vocabulary, say) of at most `limit` bytes.
+pub fn read_text_file(path: &Path, limit: u64) -> Result<String, AppError> {
+    let input_error = |source| AppError::Input {
+        path: path.to_owned(),
+        source,
+    };
+    let bytes = read_at_most(path, limit)?.map_err(|size| {
+        input_error(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("the file has {size} bytes or more; at most {limit} are accepted"),
+        ))
+    })?;
+    String::from_utf8(bytes).map_err(|_| {
+        input_error(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "the file is not UTF-8 text",
+        ))
+    })
+}
+
+/// The file's bytes, or `Err(size)` when it holds more than `limit` bytes
+/// (checked before reading, and the read stops past the limit).
+fn read_at_most(path: &Path, limit: u64) -> Result<Result<Vec<u8>, u64>, AppError> {
     let input_error = |source| AppError::Input {
         path: path.to_owned(),
         source,
@@ -19,26 +51,18 @@ pub fn read_image_file(path: &Path, limits: &DecodeLimits) -> Result<Vec<u8>, Ap
         .open(path)
         .map_err(input_error)?;
     let size = file.metadata().map_err(input_error)?.len();
-    if size > limits.max_input_bytes {
-        return Err(PipelineError::TooManyBytes {
-            size,
-            limit: limits.max_input_bytes,
-        }
-        .into());
+    if size > limit {
+        return Ok(Err(size));
     }
     let mut bytes = Vec::with_capacity(size as usize);
-    file.take(limits.max_input_bytes + 1)
+    file.take(limit + 1)
         .read_to_end(&mut bytes)
         .map_err(input_error)?;
     let read = bytes.len() as u64;
-    if read > limits.max_input_bytes {
-        return Err(PipelineError::TooManyBytes {
-            size: read,
-            limit: limits.max_input_bytes,
-        }
-        .into());
+    if read > limit {
+        return Ok(Err(read));
     }
-    Ok(bytes)
+    Ok(Ok(bytes))
 }
 
 #[cfg(test)]
@@ -61,6 +85,19 @@ mod tests {
             ..DecodeLimits::default()
         };
         assert_eq!(read_image_file(&path, &limits).unwrap().len(), 100);
+    }
+
+    #[test]
+    fn text_files_are_bounded_and_utf8() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vocab.toml");
+        fs_err::write(&path, "[tags]\n").unwrap();
+        assert_eq!(read_text_file(&path, 100).unwrap(), "[tags]\n");
+        let error = read_text_file(&path, 3).unwrap_err();
+        assert!(error.to_string().contains("at most 3"), "{error}");
+        fs_err::write(&path, [0xff_u8, 0xfe]).unwrap();
+        let error = read_text_file(&path, 100).unwrap_err();
+        assert!(error.to_string().contains("UTF-8"), "{error}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod derived_tags;
 pub mod error;
 pub mod input;
 

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use imgtag_workers::cli::{Cli, Command};
-use imgtag_workers::commands::{classify, convert, inspect};
+use imgtag_workers::commands::{classify, convert, inspect, tag};
 use imgtag_workers::{AppError, Config};
 
 fn main() -> ExitCode {
@@ -25,6 +25,12 @@ fn main() -> ExitCode {
 fn run(cli: &Cli) -> Result<ExitCode, AppError> {
     let config = Config::load(cli.config.as_deref())?;
     Ok(match &cli.command {
+        Command::Tag(args) => {
+            let output = tag::run(&config, args)?;
+            print(args.json, &output, output.all_succeeded(), |out| {
+                tag::write_text(&output, out)
+            })
+        }
         Command::Classify(args) => {
             let output = classify::run(&config, args)?;
             print(args.json, &output, output.all_succeeded(), |out| {

@@ -123,4 +123,3 @@ fn text_encoder_matches_the_python_reference() {
         assert!(cosine >= 0.999, "{name}: sentence vector cosine {cosine}");
     }
 }
-

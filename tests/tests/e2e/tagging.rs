@@ -1,46 +1,173 @@
 //! The whole tagger on the sample photos: friendly tags, NSFW, the semantic
-//! space (text-to-image) and zero-shot vocabularies.
+//! space (text-to-image) and zero-shot vocabularies; and `imgtag tag`.
+
+use std::process::Command;
 
 use imgtag_models::semantic::similarity;
 use imgtag_models::{ImageTags, TagSource, Vocabulary};
-use imgtag_tests::{SAMPLES, sample_rgb, tagger};
+use imgtag_tests::{SAMPLES, imgtag_bin, repo_root, sample, sample_rgb, tagger};
+use serde_json::Value;
 
 fn tag(name: &str) -> ImageTags {
     tagger().tag(&sample_rgb(name), None).unwrap()
 }
 
-#[test]
-fn explore() {
-    let tagger = tagger();
-    let queries = [
-        "a cup of coffee",
-        "a photo of a cat",
-        "a motorbike",
-        "a rocket launch",
-        "an astronaut",
-        "a car",
-        "food",
-        "a receipt",
-    ];
-    let qv: Vec<_> = queries
+fn friendly(tags: &ImageTags) -> Vec<&str> {
+    tags.tags
         .iter()
-        .map(|q| tagger.semantic().text_vector(q).unwrap())
-        .collect();
-    for name in SAMPLES {
+        .filter(|t| t.source == TagSource::Hierarchy)
+        .map(|t| t.name.as_str())
+        .collect()
+}
+
+#[test]
+fn sample_photos_get_sensible_friendly_tags() {
+    for (name, wanted) in [
+        ("chelsea.png", &["cat", "animal"][..]),
+        ("coffee.png", &["drink"][..]),
+        ("motorcycle_left.png", &["vehicle", "motorcycle"][..]),
+        ("rocket.jpg", &["rocket"][..]),
+    ] {
         let tags = tag(name);
-        println!(
-            "== {name} nsfw {:.4} timings {:?}",
-            tags.nsfw.score, tags.timings
-        );
-        for t in &tags.tags {
-            println!("   {:<10} {:<24} {:.3}", t.source.as_str(), t.name, t.score);
+        let names = friendly(&tags);
+        for tag in wanted {
+            assert!(names.contains(tag), "{name}: {names:?} lacks {tag}");
         }
-        for (q, v) in queries.iter().zip(&qv) {
-            println!("   q {:<20} {:.3}", q, similarity(v, &tags.semantic));
+        // No absurd general tags on these photos.
+        for wrong in ["food", "person", "document", "weapon"] {
+            assert!(!names.contains(&wrong), "{name}: {names:?} has {wrong}");
         }
     }
-    let _ = (
-        TagSource::Hierarchy,
-        Vocabulary::parse("[tags]\na = \"b\"").unwrap(),
+}
+
+#[test]
+fn every_tag_says_where_it_came_from() {
+    let tags = tag("chelsea.png");
+    let first = &tags.tags[0];
+    assert_eq!(first.name, "tiger_cat");
+    assert_eq!(first.source, TagSource::Classifier);
+    assert_eq!(first.model.id, "efficientnet-lite0-imagenet1k");
+    assert!(!first.model.version.is_empty());
+    assert!(tags.tags.iter().all(|t| (0.0..=1.0).contains(&t.score)));
+    assert!(tags.models.iter().any(|m| m.id == "opennsfw"));
+    assert_eq!(tags.embedding.len(), 1280);
+    assert_eq!(tags.semantic.len(), 384);
+    let norm: f32 = tags.semantic.iter().map(|x| x * x).sum::<f32>().sqrt();
+    assert!((norm - 1.0).abs() < 1e-4, "{norm}");
+}
+
+#[test]
+fn ordinary_photos_are_not_sensitive() {
+    for name in SAMPLES {
+        let nsfw = tag(name).nsfw;
+        assert!(nsfw.score < 0.1, "{name}: {}", nsfw.score);
+        assert!(!nsfw.sensitive, "{name}");
+        assert_eq!(nsfw.model.id, "opennsfw");
+    }
+}
+
+/// The sample whose semantic vector is closest to `query`.
+fn best_match(query: &str) -> &'static str {
+    let space = tagger().semantic();
+    let query = space.text_vector(query).unwrap();
+    SAMPLES
+        .into_iter()
+        .max_by(|a, b| {
+            let score = |name| similarity(&query, &tag(name).semantic);
+            score(a).total_cmp(&score(b))
+        })
+        .unwrap()
+}
+
+#[test]
+fn text_queries_find_the_right_photo() {
+    assert_eq!(best_match("a photo of a cat"), "chelsea.png");
+    assert_eq!(best_match("a motorbike"), "motorcycle_left.png");
+    assert_eq!(best_match("a rocket launch"), "rocket.jpg");
+}
+
+#[test]
+fn zero_shot_coffee_scores_the_coffee_photo_above_every_other() {
+    let vocabulary = Vocabulary::parse(
+        "default_threshold = 0.5\n[tags]\ncoffee = \"a cup of coffee\"\ncat = \"a photo of a cat\"\n",
+    )
+    .unwrap();
+    let vocabulary = tagger().embed_vocabulary(&vocabulary).unwrap();
+    let coffee_score = |name: &str| {
+        let tags = tag(name);
+        vocabulary
+            .similarities(&tags.semantic)
+            .into_iter()
+            .find(|(tag, _)| tag.name == "coffee")
+            .map(|(_, score)| score)
+            .unwrap()
+    };
+    let coffee = coffee_score("coffee.png");
+    for name in SAMPLES.into_iter().filter(|n| *n != "coffee.png") {
+        let other = coffee_score(name);
+        assert!(coffee > other, "coffee.png {coffee} <= {name} {other}");
+    }
+    // Emitted as a zero-shot tag on the coffee photo only.
+    let tags = tagger()
+        .tag(&sample_rgb("coffee.png"), Some(&vocabulary))
+        .unwrap();
+    let zero_shot: Vec<&str> = tags
+        .tags
+        .iter()
+        .filter(|t| t.source == TagSource::ZeroShot)
+        .map(|t| t.name.as_str())
+        .collect();
+    assert_eq!(zero_shot, ["coffee"]);
+}
+
+#[test]
+fn cli_tags_photos_and_reports_bad_files_and_vocabularies() {
+    let dir = tempfile::tempdir().unwrap();
+    let vocab = dir.path().join("vocab.toml");
+    fs_err::write(&vocab, "[tags]\ncoffee = \"a cup of coffee\"\n").unwrap();
+    let not_an_image = dir.path().join("photo.jpg");
+    fs_err::write(&not_an_image, b"plain text, not a JPEG").unwrap();
+    let output = Command::new(imgtag_bin())
+        .current_dir(repo_root())
+        .arg("tag")
+        .arg(sample("coffee.png"))
+        .arg(&not_an_image)
+        .arg("--vocab")
+        .arg(&vocab)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let coffee = &json["images"][0];
+    let tags = coffee["tags"].as_array().unwrap();
+    let has = |name: &str, source: &str| {
+        tags.iter()
+            .any(|t| t["name"] == name && t["source"] == source && t["model"]["id"].is_string())
+    };
+    assert!(has("espresso", "classifier"), "{tags:?}");
+    assert!(has("drink", "hierarchy"), "{tags:?}");
+    assert!(has("coffee", "zero-shot"), "{tags:?}");
+    assert_eq!(coffee["nsfw"]["sensitive"], false);
+    assert!(coffee["timings_ms"]["inference"].as_f64().unwrap() > 0.0);
+    assert_eq!(
+        json["images"][1]["error"]["code"],
+        "image.unsupported_format"
     );
+
+    fs_err::write(&vocab, "[tags]\nBad-Name = \"x\"\n").unwrap();
+    let output = Command::new(imgtag_bin())
+        .current_dir(repo_root())
+        .args(["tag", "--vocab"])
+        .arg(&vocab)
+        .arg(sample("coffee.png"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("error[model.vocabulary_invalid]"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Bad-Name"), "{stderr}");
 }

@@ -3,3 +3,4 @@
 pub mod classify;
 pub mod convert;
 pub mod inspect;
+pub mod tag;
