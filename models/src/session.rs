@@ -35,7 +35,10 @@ impl Default for PoolConfig {
             sessions: 1,
             intra_threads: 1,
             max_batch: 8,
-            max_wait_us: 2_000,
+            // On small CPUs a batch of 8 costs about 8 single runs, so waiting
+            // for company only adds latency (docs/BENCH_MODELS.md); under load
+            // batches still form from what queues while a run is busy.
+            max_wait_us: 0,
         }
     }
 }
