@@ -7,15 +7,17 @@
 use image::RgbImage;
 use ndarray::{Array3, ArrayViewD, Axis};
 use ort::session::Session;
-use ort::value::TensorRef;
 
 use crate::batcher::{BatchModel, Batcher};
 use crate::error::ModelError;
 use crate::labels::Labels;
-use crate::manifest::{ImagePreprocess, ModelEntry, Preprocess};
+use crate::manifest::{ImagePreprocess, ModelEntry};
 use crate::preprocess;
 use crate::runtime::Runtime;
-use crate::session::{self, PoolConfig, inference_error, output_width};
+use crate::session::{
+    self, PoolConfig, image_preprocess, inference_error, manifest_error, output_width,
+    run_image_batch,
+};
 use crate::store::ModelStore;
 use crate::vector::l2_normalised;
 
@@ -67,11 +69,8 @@ impl Classifier {
         pool: &PoolConfig,
     ) -> Result<Self, ModelError> {
         let entry = store.manifest().model(MODEL_KEY)?;
-        let invalid = |message: &str| ModelError::Manifest(format!("model {MODEL_KEY}: {message}"));
-        let Preprocess::Image(spec) = &entry.preprocess else {
-            return Err(invalid("needs image preprocessing"));
-        };
-        let spec = spec.clone();
+        let invalid = |message: &str| manifest_error(MODEL_KEY, message);
+        let spec = image_preprocess(MODEL_KEY, entry)?;
         let assets = entry
             .labels
             .as_ref()
@@ -177,12 +176,8 @@ impl BatchModel for ClassifierRun {
         session: &mut Session,
         items: &[Array3<f32>],
     ) -> Result<Vec<Classification>, ModelError> {
-        let input = preprocess::stack(MODEL_KEY, items)?;
+        let outputs = run_image_batch(MODEL_KEY, session, &self.input, items)?;
         let failed = |e: ort::Error| inference_error(MODEL_KEY, e);
-        let tensor = TensorRef::from_array_view(input.view()).map_err(failed)?;
-        let outputs = session
-            .run(ort::inputs![self.input.as_str() => tensor])
-            .map_err(failed)?;
         let extract = |name: &str| -> Result<ArrayViewD<'_, f32>, ModelError> {
             outputs[name].try_extract_array::<f32>().map_err(failed)
         };

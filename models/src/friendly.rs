@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 use crate::error::ModelError;
 use crate::labels::Labels;
@@ -93,6 +94,9 @@ pub struct FriendlyTags {
     by_class: Vec<Vec<usize>>,
     /// For each class, the lemmas of its WordNet ancestors, nearest first.
     ancestors: Vec<Vec<String>>,
+    /// First 12 hex digits of the sha256 of both data files: changes
+    /// whenever a rule or the hierarchy does, with nothing to bump by hand.
+    version: String,
 }
 
 impl FriendlyTags {
@@ -104,6 +108,7 @@ impl FriendlyTags {
 
     /// Parses a hierarchy (JSON) and a friendly-tag map (TOML).
     pub fn parse(hierarchy: &str, friendly: &str, labels: &Labels) -> Result<Self, ModelError> {
+        let (hierarchy_text, friendly_text) = (hierarchy, friendly);
         let asset = |path: &str, message: String| ModelError::Asset {
             path: PathBuf::from(path),
             message,
@@ -202,11 +207,21 @@ impl FriendlyTags {
                 classes,
             });
         }
+        let digest = Sha256::new()
+            .chain_update(hierarchy_text)
+            .chain_update(friendly_text)
+            .finalize();
         Ok(Self {
             tags,
             by_class,
             ancestors,
+            version: hex::encode(digest)[..12].to_owned(),
         })
+    }
+
+    /// Version of the rules: derived from the content of the data files.
+    pub fn version(&self) -> &str {
+        &self.version
     }
 
     /// Every friendly tag, by name.
@@ -363,6 +378,15 @@ mod tests {
             tags.ancestors_of_class(1),
             ["cat", "pet", "animal", "entity"]
         );
+    }
+
+    #[test]
+    fn version_follows_the_content() {
+        let tags = FriendlyTags::parse(HIERARCHY, FRIENDLY, &labels()).unwrap();
+        let changed = FRIENDLY.replace("0.05", "0.06");
+        let other = FriendlyTags::parse(HIERARCHY, &changed, &labels()).unwrap();
+        assert_ne!(tags.version(), other.version());
+        assert_eq!(tags.version().len(), 12);
     }
 
     #[test]

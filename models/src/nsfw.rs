@@ -8,14 +8,16 @@
 use image::RgbImage;
 use ndarray::{Array3, Axis};
 use ort::session::Session;
-use ort::value::TensorRef;
 
 use crate::batcher::{BatchModel, Batcher};
 use crate::error::ModelError;
-use crate::manifest::{ImagePreprocess, ModelEntry, Preprocess};
+use crate::manifest::{ImagePreprocess, ModelEntry};
 use crate::preprocess;
 use crate::runtime::Runtime;
-use crate::session::{self, PoolConfig, inference_error, output_width};
+use crate::session::{
+    self, PoolConfig, image_preprocess, inference_error, manifest_error, output_width,
+    run_image_batch,
+};
 use crate::store::ModelStore;
 
 /// Manifest key of the NSFW model.
@@ -39,13 +41,9 @@ impl NsfwDetector {
         pool: &PoolConfig,
     ) -> Result<Self, ModelError> {
         let entry = store.manifest().model(MODEL_KEY)?;
-        let invalid = |message: &str| ModelError::Manifest(format!("model {MODEL_KEY}: {message}"));
-        let Preprocess::Image(spec) = &entry.preprocess else {
-            return Err(invalid("needs image preprocessing"));
-        };
-        let spec = spec.clone();
+        let spec = image_preprocess(MODEL_KEY, entry)?;
         if output_width(entry, OUTPUT) != Some(2) {
-            return Err(invalid("needs a [batch, 2] output"));
+            return Err(manifest_error(MODEL_KEY, "needs a [batch, 2] output"));
         }
         let loaded = session::load(store, runtime, MODEL_KEY, pool)?;
         let entry = loaded.entry.clone();
@@ -92,12 +90,8 @@ impl BatchModel for NsfwRun {
     type Session = Session;
 
     fn run(&self, session: &mut Session, items: &[Array3<f32>]) -> Result<Vec<f32>, ModelError> {
-        let input = preprocess::stack(MODEL_KEY, items)?;
+        let outputs = run_image_batch(MODEL_KEY, session, &self.input, items)?;
         let failed = |e: ort::Error| inference_error(MODEL_KEY, e);
-        let tensor = TensorRef::from_array_view(input.view()).map_err(failed)?;
-        let outputs = session
-            .run(ort::inputs![self.input.as_str() => tensor])
-            .map_err(failed)?;
         let probabilities = outputs[OUTPUT].try_extract_array::<f32>().map_err(failed)?;
         if probabilities.shape() != [items.len(), 2] {
             return Err(inference_error(

@@ -17,20 +17,6 @@ use crate::error::ModelError;
 use crate::manifest::{ChannelOrder, ImagePreprocess, ResizeFilter, ResizeMode, TensorLayout};
 use crate::resample::{Filter, resize_rgb};
 
-/// Builds the input tensor of model `model` (its manifest key, for errors)
-/// for a batch of images.
-pub fn image_batch(
-    model: &str,
-    spec: &ImagePreprocess,
-    images: &[&RgbImage],
-) -> Result<Array4<f32>, ModelError> {
-    let tensors = images
-        .iter()
-        .map(|image| image_tensor(model, spec, image))
-        .collect::<Result<Vec<_>, _>>()?;
-    stack(model, &tensors)
-}
-
 /// Builds the input tensor of one image, without the batch axis.
 pub fn image_tensor(
     model: &str,
@@ -209,6 +195,20 @@ fn write_crop(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Builds the input tensor of model `model` (its manifest key, for errors)
+    /// for a batch of images.
+    fn image_batch(
+        model: &str,
+        spec: &ImagePreprocess,
+        images: &[&RgbImage],
+    ) -> Result<Array4<f32>, ModelError> {
+        let tensors = images
+            .iter()
+            .map(|image| image_tensor(model, spec, image))
+            .collect::<Result<Vec<_>, _>>()?;
+        stack(model, &tensors)
+    }
 
     fn spec(layout: TensorLayout, channels: ChannelOrder) -> ImagePreprocess {
         ImagePreprocess {

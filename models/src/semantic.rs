@@ -29,7 +29,7 @@ use crate::friendly::FriendlyTags;
 use crate::labels::Labels;
 use crate::tags::ModelRef;
 use crate::text::TextEncoder;
-use crate::vector::{dot, l2_normalised};
+use crate::vector::l2_normalised;
 
 /// What an image offers a semantic space.
 #[derive(Debug, Clone, Copy)]
@@ -138,11 +138,6 @@ impl Conse {
         })
     }
 
-    /// The vector of class `index`'s label text.
-    pub fn label_vector(&self, index: usize) -> Option<&[f32]> {
-        self.label_vectors.get(index).map(Vec::as_slice)
-    }
-
     /// The ConSE vector of class probabilities.
     pub fn vector_of(&self, probabilities: &[f32]) -> Vec<f32> {
         let mut sum = vec![0.0_f32; self.text.dimensions()];
@@ -176,11 +171,6 @@ impl SemanticSpace for Conse {
     fn text_vector(&self, text: &str) -> Result<Vec<f32>, ModelError> {
         self.text.embed(text)
     }
-}
-
-/// Cosine similarity of two L2-normalised vectors.
-pub fn similarity(a: &[f32], b: &[f32]) -> f32 {
-    dot(a, b)
 }
 
 /// The text embedded for each class: its name, its nearest WordNet ancestors

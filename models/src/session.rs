@@ -5,12 +5,15 @@
 //! many sessions as its [`PoolConfig`] asks for. The sessions are handed to a
 //! [`crate::batcher::Batcher`], which gives each one its own thread.
 
-use ort::session::Session;
+use ndarray::Array3;
 use ort::session::builder::GraphOptimizationLevel;
+use ort::session::{Session, SessionOutputs};
+use ort::value::TensorRef;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ModelError;
-use crate::manifest::{ModelEntry, TensorSpec};
+use crate::manifest::{ImagePreprocess, ModelEntry, Preprocess, TensorSpec};
+use crate::preprocess;
 use crate::runtime::Runtime;
 use crate::store::ModelStore;
 
@@ -143,6 +146,32 @@ pub fn inference_error(key: &str, error: impl std::fmt::Display) -> ModelError {
         model: key.to_owned(),
         message: error.to_string(),
     }
+}
+
+/// A manifest error about model `key`.
+pub fn manifest_error(key: &str, message: &str) -> ModelError {
+    ModelError::Manifest(format!("model {key}: {message}"))
+}
+
+/// The image preprocessing of model `key`'s entry.
+pub fn image_preprocess(key: &str, entry: &ModelEntry) -> Result<ImagePreprocess, ModelError> {
+    match &entry.preprocess {
+        Preprocess::Image(spec) => Ok(spec.clone()),
+        Preprocess::Text(_) => Err(manifest_error(key, "needs image preprocessing")),
+    }
+}
+
+/// Runs a batch of per-image tensors, stacked, through graph input `input`.
+pub fn run_image_batch<'s>(
+    key: &str,
+    session: &'s mut Session,
+    input: &str,
+    items: &[Array3<f32>],
+) -> Result<SessionOutputs<'s>, ModelError> {
+    let batch = preprocess::stack(key, items)?;
+    let failed = |e: ort::Error| inference_error(key, e);
+    let tensor = TensorRef::from_array_view(batch.view()).map_err(failed)?;
+    session.run(ort::inputs![input => tensor]).map_err(failed)
 }
 
 /// The fixed size of the last dimension of output `name`, if the manifest

@@ -24,11 +24,9 @@ use crate::tags::{ModelRef, Tag, TagSource, tag_name};
 use crate::text::TextEncoder;
 use crate::vocabulary::{EmbeddedVocabulary, Vocabulary};
 
-/// Rule-set id of the friendly tags (the data files are versioned with it).
+/// Rule-set id of the friendly tags; the version is derived from the data
+/// files ([`FriendlyTags::version`]) and the classifier's.
 pub const FRIENDLY_TAGS_ID: &str = "imgtag-friendly-tags";
-/// Version of `models/data/friendly_tags.toml` + the hierarchy; bump when
-/// either changes.
-pub const FRIENDLY_TAGS_VERSION: &str = "1";
 
 /// Configuration of the [`Tagger`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -144,7 +142,8 @@ pub struct Tagger {
     friendly: FriendlyTags,
     semantic: Arc<dyn SemanticSpace>,
     config: TaggerConfig,
-    friendly_model: ModelRef,
+    /// Classifier, NSFW, friendly rules, semantic space, in that order.
+    models: [ModelRef; 4],
 }
 
 impl Tagger {
@@ -168,11 +167,18 @@ impl Tagger {
             &friendly,
             Arc::clone(&text),
         )?;
+        let friendly_model = ModelRef {
+            id: FRIENDLY_TAGS_ID.into(),
+            version: format!("{}+{classifier_model}", friendly.version()),
+        };
+        let models = [
+            classifier_model,
+            ModelRef::of(nsfw.model()),
+            friendly_model,
+            semantic.model().clone(),
+        ];
         Ok(Self {
-            friendly_model: ModelRef {
-                id: FRIENDLY_TAGS_ID.into(),
-                version: format!("{FRIENDLY_TAGS_VERSION}+{classifier_model}"),
-            },
+            models,
             classifier,
             nsfw,
             text,
@@ -216,13 +222,8 @@ impl Tagger {
     }
 
     /// Every model (and rule set) whose version a stored result depends on.
-    pub fn models(&self) -> Vec<ModelRef> {
-        vec![
-            ModelRef::of(self.classifier.model()),
-            ModelRef::of(self.nsfw.model()),
-            self.friendly_model.clone(),
-            self.semantic.model().clone(),
-        ]
+    pub fn models(&self) -> &[ModelRef] {
+        &self.models
     }
 
     /// Tags one upright sRGB image. Blocking: call it from a blocking thread
@@ -243,7 +244,7 @@ impl Tagger {
         let inferred = Instant::now();
 
         let classes = self.classifier.top_k(&classification, self.config.top_k);
-        let classifier_model = ModelRef::of(self.classifier.model());
+        let [classifier_model, nsfw_model, friendly_model, _] = &self.models;
         let mut tags: Vec<Tag> = classes
             .iter()
             .filter(|class| class.probability >= self.config.class_threshold)
@@ -262,7 +263,7 @@ impl Tagger {
                     name: friendly.name,
                     score: friendly.score,
                     source: TagSource::Hierarchy,
-                    model: self.friendly_model.clone(),
+                    model: friendly_model.clone(),
                 }),
         );
         let semantic = self.semantic.image_vector(&ImageEvidence {
@@ -275,7 +276,7 @@ impl Tagger {
         let nsfw = NsfwVerdict {
             score: nsfw_score,
             sensitive: nsfw_score >= self.config.nsfw_threshold,
-            model: ModelRef::of(self.nsfw.model()),
+            model: nsfw_model.clone(),
         };
         let finished = Instant::now();
         Ok(ImageTags {
@@ -284,7 +285,7 @@ impl Tagger {
             embedding: classification.embedding,
             semantic,
             nsfw,
-            models: self.models(),
+            models: self.models.to_vec(),
             timings: TagTimings {
                 preprocess: preprocessed - started,
                 inference: inferred - preprocessed,

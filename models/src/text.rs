@@ -16,7 +16,7 @@ use crate::batcher::{BatchModel, Batcher};
 use crate::error::ModelError;
 use crate::manifest::{ModelEntry, Preprocess};
 use crate::runtime::Runtime;
-use crate::session::{self, PoolConfig, inference_error, output_width};
+use crate::session::{self, PoolConfig, inference_error, manifest_error, output_width};
 use crate::store::ModelStore;
 use crate::vector::l2_normalised;
 
@@ -54,7 +54,7 @@ impl TextEncoder {
         pool: &PoolConfig,
     ) -> Result<Self, ModelError> {
         let entry = store.manifest().model(MODEL_KEY)?;
-        let invalid = |message: &str| ModelError::Manifest(format!("model {MODEL_KEY}: {message}"));
+        let invalid = |message: &str| manifest_error(MODEL_KEY, message);
         let Preprocess::Text(spec) = &entry.preprocess else {
             return Err(invalid("needs text preprocessing"));
         };

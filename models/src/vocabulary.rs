@@ -15,8 +15,9 @@ use serde::Deserialize;
 
 use crate::error::ModelError;
 use crate::friendly::valid_tag_name;
-use crate::semantic::{SemanticSpace, similarity};
+use crate::semantic::SemanticSpace;
 use crate::tags::{ModelRef, Tag, TagSource};
+use crate::vector::dot;
 
 /// Most tags in one vocabulary.
 pub const MAX_TAGS: usize = 512;
@@ -155,7 +156,7 @@ impl EmbeddedVocabulary {
         let mut scores: Vec<_> = self
             .tags
             .iter()
-            .map(|(tag, vector)| (tag, similarity(vector, semantic)))
+            .map(|(tag, vector)| (tag, dot(vector, semantic)))
             .collect();
         scores.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.name.cmp(&b.0.name)));
         scores

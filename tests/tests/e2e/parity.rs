@@ -13,7 +13,7 @@
 use std::io::Cursor;
 
 use image::RgbImage;
-use imgtag_models::semantic::similarity;
+use imgtag_models::vector::dot;
 use imgtag_tests::{repo_root, sample, tagger};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -82,7 +82,7 @@ fn image_models_match_the_python_reference() {
             .take(5)
             .map(|(&index, &p)| (classification.probabilities[index] - p).abs())
             .fold(0.0_f32, f32::max);
-        let cosine = similarity(
+        let cosine = dot(
             &classification.embedding,
             &floats(&reference["classifier"]["embedding"]),
         );
@@ -119,7 +119,7 @@ fn text_encoder_matches_the_python_reference() {
             .collect();
         assert_eq!(tokens.ids, reference_ids, "{name}: token ids differ");
         let vector = text.embed(sentence).unwrap();
-        let cosine = similarity(&vector, &floats(&reference["vector"]));
+        let cosine = dot(&vector, &floats(&reference["vector"]));
         assert!(cosine >= 0.999, "{name}: sentence vector cosine {cosine}");
     }
 }

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use imgtag_models::semantic::similarity;
+use imgtag_models::vector::dot;
 use imgtag_models::{ImageTags, TagSource, Vocabulary};
 use imgtag_tests::{SAMPLES, imgtag_bin, repo_root, sample, sample_rgb, tagger};
 use serde_json::Value;
@@ -68,15 +68,13 @@ fn ordinary_photos_are_not_sensitive() {
 
 /// The sample whose semantic vector is closest to `query`.
 fn best_match(query: &str) -> &'static str {
-    let space = tagger().semantic();
-    let query = space.text_vector(query).unwrap();
+    let query = tagger().semantic().text_vector(query).unwrap();
     SAMPLES
         .into_iter()
-        .max_by(|a, b| {
-            let score = |name| similarity(&query, &tag(name).semantic);
-            score(a).total_cmp(&score(b))
-        })
+        .map(|name| (name, dot(&query, &tag(name).semantic)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
         .unwrap()
+        .0
 }
 
 #[test]
