@@ -28,6 +28,42 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Convert an image to another format (upright, metadata stripped).
     Convert(ConvertArgs),
+    /// Operate the vector index: totals, optimisation, backup and restore.
+    Index(IndexArgs),
+}
+
+/// Arguments of `imgtag index`.
+#[derive(Debug, clap::Args)]
+pub struct IndexArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: IndexAction,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// `imgtag index` actions.
+#[derive(Debug, Subcommand)]
+pub enum IndexAction {
+    /// Points, indexed vectors, segments and payload indexes of the store.
+    Info,
+    /// Build the HNSW graphs now (embedded store; blocks until done).
+    Optimize,
+    /// Back the store up: embedded, flush and copy into DIR (a new
+    /// directory); server, a collection snapshot on the server.
+    Backup {
+        /// Destination directory (embedded store only; must not exist).
+        #[arg(value_name = "DIR")]
+        destination: Option<PathBuf>,
+    },
+    /// Restore an embedded-store backup into the configured data directory,
+    /// which must be missing or empty (no imgtag may be running on it).
+    Restore {
+        /// A directory written by `imgtag index backup`.
+        #[arg(value_name = "BACKUP")]
+        backup: PathBuf,
+    },
 }
 
 /// Arguments of `imgtag convert`.

@@ -18,6 +18,7 @@ use imgtag_pipeline::{DecodeLimits, QualityThresholds, RenditionSpec};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+use crate::index::IndexConfig;
 
 /// File read when neither `--config` nor `IMGTAG_CONFIG` names one.
 pub const DEFAULT_FILE: &str = "imgtag.toml";
@@ -38,6 +39,8 @@ pub struct Config {
     pub quality: QualityThresholds,
     /// Named renditions written for every image.
     pub renditions: Vec<RenditionSpec>,
+    /// The vector index (embedded or server).
+    pub index: IndexConfig,
 }
 
 impl Default for Config {
@@ -49,6 +52,7 @@ impl Default for Config {
             decode: DecodeLimits::default(),
             quality: QualityThresholds::default(),
             renditions: default_renditions(),
+            index: IndexConfig::default(),
         }
     }
 }
@@ -133,7 +137,10 @@ impl Config {
         self.quality
             .validate()
             .map_err(|e| AppError::Config(format!("quality: {e}")))?;
-        validate_renditions(&self.renditions).map_err(AppError::Config)
+        validate_renditions(&self.renditions).map_err(AppError::Config)?;
+        self.index
+            .validate()
+            .map_err(|e| AppError::Config(format!("index.{e}")))
     }
 
     /// The ONNX Runtime settings for `imgtag_models::Runtime`.

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use imgtag_models::ModelError;
 use imgtag_pipeline::PipelineError;
 
+use crate::index::IndexError;
+
 /// Everything a command can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -34,6 +36,9 @@ pub enum AppError {
     /// An image was refused or could not be processed.
     #[error(transparent)]
     Image(#[from] PipelineError),
+    /// The vector index refused or failed an operation.
+    #[error(transparent)]
+    Index(#[from] IndexError),
 }
 
 impl AppError {
@@ -45,6 +50,7 @@ impl AppError {
             Self::Output { .. } => "output.unwritable",
             Self::Model(error) => error.code(),
             Self::Image(error) => error.code(),
+            Self::Index(error) => error.code(),
         }
     }
 
@@ -59,6 +65,7 @@ impl AppError {
             Self::Output { .. } => true,
             Self::Model(error) => error.is_retryable(),
             Self::Image(error) => error.is_retryable(),
+            Self::Index(error) => error.is_retryable(),
         }
     }
 }

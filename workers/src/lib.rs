@@ -9,6 +9,7 @@ pub mod commands;
 pub mod config;
 pub mod derived_tags;
 pub mod error;
+pub mod index;
 pub mod input;
 
 pub use config::Config;

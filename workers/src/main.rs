@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use imgtag_workers::cli::{Cli, Command};
-use imgtag_workers::commands::{classify, convert, inspect, tag};
+use imgtag_workers::commands::{classify, convert, index, inspect, tag};
 use imgtag_workers::{AppError, Config};
 
 fn main() -> ExitCode {
@@ -42,6 +42,12 @@ fn run(cli: &Cli) -> Result<ExitCode, AppError> {
             let all_succeeded = reports.iter().all(|r| r.error.is_none());
             print(args.json, &reports, all_succeeded, |out| {
                 inspect::write_text(&reports, out)
+            })
+        }
+        Command::Index(args) => {
+            let output = index::run(&config, args)?;
+            print(args.json, &output, true, |out| {
+                index::write_text(&output, out)
             })
         }
         Command::Convert(args) => match convert::run(&config, args) {

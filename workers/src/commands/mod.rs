@@ -2,5 +2,6 @@
 
 pub mod classify;
 pub mod convert;
+pub mod index;
 pub mod inspect;
 pub mod tag;

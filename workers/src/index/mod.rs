@@ -1,0 +1,232 @@
+//! The vector index: tags, vectors and metadata of every image, in Qdrant.
+//!
+//! One contract in the project's own types, two backends:
+//! - [`edge::EdgeBackend`]: Qdrant's engine in process on a data directory
+//!   (the default: a newcomer needs no server);
+//! - `server::ServerBackend` (build feature `qdrant-server`): a Qdrant
+//!   server or cluster over gRPC.
+//!
+//! Isolation by construction: [`Index`] has no read method. Reads go through
+//! [`Index::tenant`], whose [`TenantIndex`] adds the tenant condition to
+//! every filter it hands a backend ([`filter::ScopedFilter`] cannot be built
+//! outside this module). Administrative calls (flush, optimise, info,
+//! backup) return no records.
+//!
+//! See `docs/INDEX.md` for the collection layout and operations.
+
+pub mod backup;
+pub mod config;
+pub mod edge;
+pub mod error;
+pub mod filter;
+pub mod ids;
+pub mod layout;
+pub mod lock;
+pub mod query;
+pub mod record;
+mod scope;
+#[cfg(feature = "qdrant-server")]
+pub mod server;
+
+use std::path::PathBuf;
+
+pub use config::{BackendKind, DuplicateSettings, IndexConfig, ServerConfig};
+pub use error::IndexError;
+pub use filter::{GeoRadius, ImageFilter};
+pub use ids::{ImageId, TenantId};
+pub use layout::{FacetField, IndexLayout, VectorName};
+pub use query::{
+    BackupReport, FacetCount, Hit, IndexInfo, OptimizeReport, Page, SearchParams, StoredImage,
+};
+pub use record::{
+    GeoPoint, ImageRecord, ImageVectors, MetadataRecord, NewImage, NsfwRecord, QualityRecord,
+    RenditionRecord, TagScore,
+};
+pub use scope::{DuplicateMatch, DuplicateReason, TenantIndex};
+
+use edge::EdgeBackend;
+use filter::ScopedFilter;
+use layout::Field;
+use query::{StoredPoint, VectorSearch};
+
+/// The index, on whichever backend the configuration names.
+#[derive(Debug, Clone)]
+pub struct Index {
+    backend: Backend,
+    layout: IndexLayout,
+    search: SearchParams,
+    duplicates: DuplicateSettings,
+}
+
+/// The closed set of backends.
+#[derive(Debug, Clone)]
+enum Backend {
+    Edge(EdgeBackend),
+    #[cfg(feature = "qdrant-server")]
+    Server(server::ServerBackend),
+}
+
+impl Index {
+    /// Opens the configured backend (embedded: takes the directory lock,
+    /// creates or checks the layout; server: connects and creates or checks
+    /// the collection).
+    pub async fn open(config: &IndexConfig) -> Result<Self, IndexError> {
+        config
+            .validate()
+            .map_err(|e| IndexError::InvalidInput(format!("index.{e}")))?;
+        let backend = match config.backend {
+            BackendKind::Edge => {
+                let settings = config.edge.clone();
+                let layout = config.layout;
+                let edge =
+                    tokio::task::spawn_blocking(move || EdgeBackend::open(&settings, layout))
+                        .await
+                        .map_err(|e| IndexError::Engine(format!("opening the index: {e}")))??;
+                Backend::Edge(edge)
+            }
+            #[cfg(feature = "qdrant-server")]
+            BackendKind::Server => Backend::Server(
+                server::ServerBackend::connect(&config.server, config.layout).await?,
+            ),
+            #[cfg(not(feature = "qdrant-server"))]
+            BackendKind::Server => {
+                return Err(IndexError::Unsupported {
+                    backend: "server",
+                    what: "this imgtag was built without the `qdrant-server` feature \
+                           (cargo build --features qdrant-server)"
+                        .into(),
+                });
+            }
+        };
+        Ok(Self {
+            backend,
+            layout: config.layout,
+            search: config.search,
+            duplicates: config.duplicates,
+        })
+    }
+
+    /// The API for one tenant: every read and write through it is confined
+    /// to `tenant`.
+    pub fn tenant(&self, tenant: TenantId) -> TenantIndex<'_> {
+        TenantIndex::new(self, tenant)
+    }
+
+    /// Vector sizes.
+    pub fn layout(&self) -> IndexLayout {
+        self.layout
+    }
+
+    /// `edge` or `server`.
+    pub fn backend_name(&self) -> &'static str {
+        match &self.backend {
+            Backend::Edge(_) => "edge",
+            #[cfg(feature = "qdrant-server")]
+            Backend::Server(_) => "server",
+        }
+    }
+
+    /// Makes every acknowledged write durable on disk (embedded; the server
+    /// acknowledges durable writes already).
+    pub async fn flush(&self) -> Result<(), IndexError> {
+        match &self.backend {
+            Backend::Edge(edge) => edge.flush().await,
+            #[cfg(feature = "qdrant-server")]
+            Backend::Server(server) => server.flush().await,
+        }
+    }
+
+    /// Builds HNSW graphs now (embedded; the server optimises by itself).
+    pub async fn optimize(&self) -> Result<OptimizeReport, IndexError> {
+        match &self.backend {
+            Backend::Edge(edge) => edge.optimize().await,
+            #[cfg(feature = "qdrant-server")]
+            Backend::Server(server) => server.optimize().await,
+        }
+    }
+
+    /// Totals of the whole store.
+    pub async fn info(&self) -> Result<IndexInfo, IndexError> {
+        match &self.backend {
+            Backend::Edge(edge) => edge.info().await,
+            #[cfg(feature = "qdrant-server")]
+            Backend::Server(server) => server.info().await,
+        }
+    }
+
+    /// Backs the store up: embedded, into `destination` (a new directory;
+    /// required); server, as a collection snapshot on the server.
+    pub async fn backup(&self, destination: Option<PathBuf>) -> Result<BackupReport, IndexError> {
+        match &self.backend {
+            Backend::Edge(edge) => {
+                let destination = destination.ok_or_else(|| {
+                    IndexError::InvalidInput(
+                        "an embedded backup needs a destination directory".into(),
+                    )
+                })?;
+                edge.backup(destination).await
+            }
+            #[cfg(feature = "qdrant-server")]
+            Backend::Server(server) => server.backup().await,
+        }
+    }
+
+    async fn upsert(&self, points: Vec<StoredPoint>) -> Result<(), IndexError> {
+        match &self.backend {
+            Backend::Edge(edge) => edge.upsert(points).await,
+            #[cfg(feature = "qdrant-server")]
+            Backend::Server(server) => server.upsert(points).await,
+        }
+    }
+
+    async fn search(&self, request: VectorSearch) -> Result<Vec<Hit>, IndexError> {
+        match &self.backend {
+            Backend::Edge(edge) => edge.search(request).await,
+            #[cfg(feature = "qdrant-server")]
+            Backend::Server(server) => server.search(request).await,
+        }
+    }
+
+    async fn scroll(
+        &self,
+        filter: ScopedFilter,
+        cursor: Option<ImageId>,
+        limit: usize,
+        with_vectors: bool,
+    ) -> Result<Page, IndexError> {
+        match &self.backend {
+            Backend::Edge(edge) => edge.scroll(filter, cursor, limit, with_vectors).await,
+            #[cfg(feature = "qdrant-server")]
+            Backend::Server(server) => server.scroll(filter, cursor, limit, with_vectors).await,
+        }
+    }
+
+    async fn count(&self, filter: ScopedFilter) -> Result<u64, IndexError> {
+        match &self.backend {
+            Backend::Edge(edge) => edge.count(filter).await,
+            #[cfg(feature = "qdrant-server")]
+            Backend::Server(server) => server.count(filter).await,
+        }
+    }
+
+    async fn facet(
+        &self,
+        field: Field,
+        filter: ScopedFilter,
+        limit: usize,
+    ) -> Result<Vec<FacetCount>, IndexError> {
+        match &self.backend {
+            Backend::Edge(edge) => edge.facet(field, filter, limit).await,
+            #[cfg(feature = "qdrant-server")]
+            Backend::Server(server) => server.facet(field, filter, limit).await,
+        }
+    }
+
+    async fn delete(&self, filter: ScopedFilter) -> Result<u64, IndexError> {
+        match &self.backend {
+            Backend::Edge(edge) => edge.delete(filter).await,
+            #[cfg(feature = "qdrant-server")]
+            Backend::Server(server) => server.delete(filter).await,
+        }
+    }
+}

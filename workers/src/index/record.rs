@@ -1,0 +1,474 @@
+//! What the index stores per image: the payload ([`ImageRecord`]), built
+//! from what ingestion knows ([`NewImage`]), and the vectors.
+//!
+//! A few payload fields are derived so that the engine's indexes can answer
+//! queries it could not answer from the natural shape:
+//! - `phash_bands`: the 64-bit perceptual hash cut into eight 8-bit bands
+//!   (`"3:a7"`). Two hashes within Hamming distance 7 share at least one
+//!   band (pigeonhole), so near-duplicate candidates are a keyword match.
+//! - `label_pairs`: CRM labels as `"key=value"` keywords.
+//! - `models_key`: every model version in one keyword, so "points whose
+//!   models are not the current ones" is a single `must_not` match.
+//! - `metadata.captured_month` (`"2024-05"`) and `quality.flags`, for facets.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::error::IndexError;
+use super::ids::{ImageId, TenantId, normalise_sha256, validate_identifier};
+use super::layout::{IndexLayout, VectorName};
+
+/// Most tags stored per image.
+pub const MAX_TAGS: usize = 256;
+/// Most CRM labels per image.
+pub const MAX_LABELS: usize = 64;
+/// Longest label key.
+pub const MAX_LABEL_KEY: usize = 64;
+/// Longest label value.
+pub const MAX_LABEL_VALUE: usize = 256;
+/// Longest customer or project id.
+pub const MAX_CRM_ID: usize = 128;
+/// Longest filename, source URI, rendition URI or free-text field.
+pub const MAX_TEXT_FIELD: usize = 2048;
+
+/// What ingestion hands to the index for one image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewImage {
+    /// Owner.
+    pub tenant_id: TenantId,
+    /// CRM customer.
+    pub customer_id: Option<String>,
+    /// CRM project.
+    pub project_id: Option<String>,
+    /// sha256 of the original bytes (hex).
+    pub sha256: String,
+    /// 64-bit perceptual hash (16 hex digits).
+    pub phash: String,
+    /// Tags with score and provenance, by tag name.
+    pub tag_scores: BTreeMap<String, TagScore>,
+    /// NSFW verdict.
+    pub nsfw: NsfwRecord,
+    /// Quality signals.
+    pub quality: QualityRecord,
+    /// Image metadata.
+    pub metadata: MetadataRecord,
+    /// Stored renditions, by name.
+    pub renditions: BTreeMap<String, RenditionRecord>,
+    /// Where the original came from.
+    pub source_uri: Option<String>,
+    /// Original filename.
+    pub filename: Option<String>,
+    /// CRM-supplied labels.
+    pub labels: BTreeMap<String, String>,
+    /// Model id@version by role (`classifier`, `nsfw`, `semantic`, ...).
+    pub model_versions: BTreeMap<String, String>,
+    /// The vectors.
+    pub vectors: ImageVectors,
+}
+
+/// The vectors of one image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImageVectors {
+    /// The classifier's image embedding.
+    pub image: Vec<f32>,
+    /// The text-comparable semantic vector, when computed.
+    pub semantic: Option<Vec<f32>>,
+}
+
+impl ImageVectors {
+    /// The vector called `name`, if present.
+    pub fn get(&self, name: VectorName) -> Option<&[f32]> {
+        match name {
+            VectorName::Image => Some(&self.image),
+            VectorName::Semantic => self.semantic.as_deref(),
+        }
+    }
+
+    /// Checks sizes against the layout and values for NaN/infinity.
+    pub fn validate(&self, layout: &IndexLayout) -> Result<(), IndexError> {
+        for name in VectorName::ALL {
+            if let Some(values) = self.get(name) {
+                layout.check_vector(name, values)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One tag's score and provenance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TagScore {
+    /// 0..=1.
+    pub score: f32,
+    /// `classifier`, `hierarchy`, `zero-shot`, `exif`, `check`.
+    pub source: String,
+    /// Model id@version (or rule set version) that produced it.
+    pub model: String,
+}
+
+/// NSFW verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub struct NsfwRecord {
+    /// 0..=1.
+    pub score: f32,
+    /// Score above the configured threshold.
+    pub flagged: bool,
+}
+
+/// Quality signals and the flags they raised.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct QualityRecord {
+    /// Laplacian variance.
+    pub sharpness: f64,
+    /// Mean luma 0..=255.
+    pub mean_luma: f64,
+    /// Raised flags: `too_small`, `blurry`, `underexposed`, `overexposed`.
+    pub flags: Vec<String>,
+}
+
+/// Image metadata worth filtering and showing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct MetadataRecord {
+    /// Capture time, RFC 3339 UTC (EXIF times without a zone are taken as UTC).
+    pub captured_at: Option<String>,
+    /// `YYYY-MM` of `captured_at` (derived; for facets).
+    #[serde(default)]
+    pub captured_month: Option<String>,
+    /// Camera make and model.
+    pub camera: Option<String>,
+    /// GPS position.
+    pub gps: Option<GeoPoint>,
+    /// Width in pixels (upright).
+    pub width: u32,
+    /// Height in pixels (upright).
+    pub height: u32,
+    /// Detected format (`jpeg`, `png`, ...).
+    pub format: String,
+}
+
+/// A position in degrees, as Qdrant's geo index expects it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GeoPoint {
+    /// Longitude, -180..=180.
+    pub lon: f64,
+    /// Latitude, -90..=90.
+    pub lat: f64,
+}
+
+/// One stored rendition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenditionRecord {
+    /// Object-store URI.
+    pub uri: String,
+    /// `webp`, `avif`, `jpeg`, `png`.
+    pub format: String,
+    /// Size in bytes.
+    pub bytes: u64,
+}
+
+/// The stored payload of one image point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImageRecord {
+    /// Owner.
+    pub tenant_id: TenantId,
+    /// CRM customer.
+    pub customer_id: Option<String>,
+    /// CRM project.
+    pub project_id: Option<String>,
+    /// The point id.
+    pub image_id: ImageId,
+    /// sha256 of the original bytes (lowercase hex).
+    pub sha256: String,
+    /// 64-bit perceptual hash (16 lowercase hex digits).
+    pub phash: String,
+    /// Derived: the phash in eight 8-bit bands.
+    pub phash_bands: Vec<String>,
+    /// Tag names (sorted).
+    pub tags: Vec<String>,
+    /// Tags with score and provenance.
+    pub tag_scores: BTreeMap<String, TagScore>,
+    /// NSFW verdict.
+    pub nsfw: NsfwRecord,
+    /// Quality.
+    pub quality: QualityRecord,
+    /// Metadata.
+    pub metadata: MetadataRecord,
+    /// Renditions.
+    pub renditions: BTreeMap<String, RenditionRecord>,
+    /// Where the original came from.
+    pub source_uri: Option<String>,
+    /// Original filename.
+    pub filename: Option<String>,
+    /// CRM labels.
+    pub labels: BTreeMap<String, String>,
+    /// Derived: labels as `key=value`.
+    pub label_pairs: Vec<String>,
+    /// Model id@version by role.
+    pub model_versions: BTreeMap<String, String>,
+    /// Derived: all model versions in one keyword.
+    pub models_key: String,
+    /// First write, RFC 3339 UTC.
+    pub ingested_at: String,
+    /// Last write, RFC 3339 UTC.
+    pub updated_at: String,
+}
+
+impl NewImage {
+    /// The id this image will have.
+    pub fn image_id(&self) -> Result<ImageId, IndexError> {
+        ImageId::derive(&self.tenant_id, &self.sha256)
+    }
+
+    /// Validates everything and builds the stored record. `ingested_at` is
+    /// kept from an earlier write of the same point when there was one.
+    pub fn into_record(
+        self,
+        layout: &IndexLayout,
+        now: DateTime<Utc>,
+        ingested_at: Option<String>,
+    ) -> Result<(ImageId, ImageRecord, ImageVectors), IndexError> {
+        let invalid = |what: String| IndexError::InvalidInput(what);
+        let image_id = self.image_id()?;
+        let sha256 = normalise_sha256(&self.sha256)?;
+        let phash_value = parse_phash(&self.phash)?;
+        for (what, id) in [
+            ("customer_id", &self.customer_id),
+            ("project_id", &self.project_id),
+        ] {
+            if let Some(id) = id {
+                validate_identifier(what, id, MAX_CRM_ID)?;
+            }
+        }
+        if self.tag_scores.len() > MAX_TAGS {
+            return Err(invalid(format!(
+                "{} tags, at most {MAX_TAGS}",
+                self.tag_scores.len()
+            )));
+        }
+        for (name, tag) in &self.tag_scores {
+            if !imgtag_models::friendly::valid_tag_name(name) {
+                return Err(invalid(format!("tag name {name:?} (1-64 of a-z, 0-9, _)")));
+            }
+            if !(0.0..=1.0).contains(&tag.score) {
+                return Err(invalid(format!(
+                    "tag {name} score {} outside 0..=1",
+                    tag.score
+                )));
+            }
+            check_text("tag source", &tag.source, 64)?;
+            check_text("tag model", &tag.model, 256)?;
+        }
+        if !(0.0..=1.0).contains(&self.nsfw.score) {
+            return Err(invalid(format!(
+                "nsfw score {} outside 0..=1",
+                self.nsfw.score
+            )));
+        }
+        if self.labels.len() > MAX_LABELS {
+            return Err(invalid(format!(
+                "{} labels, at most {MAX_LABELS}",
+                self.labels.len()
+            )));
+        }
+        for (key, value) in &self.labels {
+            check_text("label key", key, MAX_LABEL_KEY)?;
+            if key.contains('=') {
+                return Err(invalid(format!("label key {key:?} contains '='")));
+            }
+            check_text("label value", value, MAX_LABEL_VALUE)?;
+        }
+        for (role, version) in &self.model_versions {
+            check_text("model role", role, 64)?;
+            check_text("model version", version, 256)?;
+        }
+        for text in [&self.source_uri, &self.filename].into_iter().flatten() {
+            check_text("source_uri/filename", text, MAX_TEXT_FIELD)?;
+        }
+        for (name, rendition) in &self.renditions {
+            check_text("rendition name", name, 64)?;
+            check_text("rendition uri", &rendition.uri, MAX_TEXT_FIELD)?;
+        }
+        let mut metadata = self.metadata;
+        check_text("format", &metadata.format, 32)?;
+        if let Some(camera) = &metadata.camera {
+            check_text("camera", camera, 256)?;
+        }
+        if let Some(gps) = metadata.gps
+            && !((-90.0..=90.0).contains(&gps.lat) && (-180.0..=180.0).contains(&gps.lon))
+        {
+            return Err(invalid(format!("GPS position {gps:?} out of range")));
+        }
+        metadata.captured_at = metadata
+            .captured_at
+            .as_deref()
+            .map(parse_datetime)
+            .transpose()?;
+        metadata.captured_month = metadata.captured_at.as_ref().map(|t| t[..7].to_owned());
+        self.vectors.validate(layout)?;
+        let mut quality = self.quality;
+        quality.flags.sort();
+        quality.flags.dedup();
+
+        let now = format_datetime(now);
+        let tags: Vec<String> = self.tag_scores.keys().cloned().collect();
+        let record = ImageRecord {
+            tenant_id: self.tenant_id,
+            customer_id: self.customer_id,
+            project_id: self.project_id,
+            image_id,
+            sha256,
+            phash: format!("{phash_value:016x}"),
+            phash_bands: phash_bands(phash_value),
+            tags,
+            tag_scores: self.tag_scores,
+            nsfw: self.nsfw,
+            quality,
+            metadata,
+            renditions: self.renditions,
+            source_uri: self.source_uri,
+            filename: self.filename,
+            label_pairs: self
+                .labels
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect(),
+            labels: self.labels,
+            models_key: models_key(&self.model_versions),
+            model_versions: self.model_versions,
+            ingested_at: ingested_at.unwrap_or_else(|| now.clone()),
+            updated_at: now,
+        };
+        Ok((image_id, record, self.vectors))
+    }
+}
+
+impl ImageRecord {
+    /// The perceptual hash as a number.
+    pub fn phash_value(&self) -> Result<u64, IndexError> {
+        parse_phash(&self.phash)
+    }
+}
+
+/// The keyword that stands for a whole set of model versions.
+pub fn models_key(model_versions: &BTreeMap<String, String>) -> String {
+    model_versions
+        .iter()
+        .map(|(role, version)| format!("{role}={version}"))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// Parses a 64-bit perceptual hash written as up to 16 hex digits.
+pub fn parse_phash(phash: &str) -> Result<u64, IndexError> {
+    if phash.is_empty() || phash.len() > 16 {
+        return Err(IndexError::InvalidInput(format!(
+            "phash {phash:?} is not 1-16 hex digits"
+        )));
+    }
+    u64::from_str_radix(phash, 16)
+        .map_err(|_| IndexError::InvalidInput(format!("phash {phash:?} is not hexadecimal")))
+}
+
+/// The eight 8-bit bands of a perceptual hash, as keywords.
+pub fn phash_bands(phash: u64) -> Vec<String> {
+    (0..8)
+        .map(|band| format!("{band}:{:02x}", (phash >> (band * 8)) & 0xff))
+        .collect()
+}
+
+/// Formats a time the way the index stores it (RFC 3339, UTC, seconds).
+pub fn format_datetime(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Parses RFC 3339, or `YYYY-MM-DD HH:MM:SS` / `YYYY:MM:DD HH:MM:SS` (EXIF,
+/// taken as UTC), or a bare `YYYY-MM-DD`, into the stored form.
+pub fn parse_datetime(text: &str) -> Result<String, IndexError> {
+    let text = text.trim();
+    if let Ok(time) = DateTime::parse_from_rfc3339(text) {
+        return Ok(format_datetime(time.with_timezone(&Utc)));
+    }
+    for format in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y:%m:%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+    ] {
+        if let Ok(time) = NaiveDateTime::parse_from_str(text, format) {
+            return Ok(format_datetime(time.and_utc()));
+        }
+    }
+    if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        && let Some(time) = date.and_hms_opt(0, 0, 0)
+    {
+        return Ok(format_datetime(time.and_utc()));
+    }
+    Err(IndexError::InvalidInput(format!(
+        "{text:?} is not a date or time (RFC 3339, YYYY-MM-DD HH:MM:SS or YYYY-MM-DD)"
+    )))
+}
+
+fn check_text(what: &str, value: &str, max: usize) -> Result<(), IndexError> {
+    if value.len() > max {
+        return Err(IndexError::InvalidInput(format!(
+            "{what} is {} bytes, at most {max}",
+            value.len()
+        )));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(IndexError::InvalidInput(format!(
+            "{what} {value:?} contains control characters"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bands_share_one_when_close() {
+        let a = 0x0123_4567_89ab_cdef_u64;
+        let b = a ^ 0b1011_0000_0001; // 4 bits apart, in two bands
+        let shared = phash_bands(a)
+            .iter()
+            .filter(|band| phash_bands(b).contains(band))
+            .count();
+        assert_eq!(shared, 6);
+        assert_eq!(phash_bands(a)[0], "0:ef");
+    }
+
+    #[test]
+    fn times_are_normalised_to_utc() {
+        assert_eq!(
+            parse_datetime("2024:05:06 07:08:09").unwrap(),
+            "2024-05-06T07:08:09Z"
+        );
+        assert_eq!(
+            parse_datetime("2024-05-06T09:08:09+02:00").unwrap(),
+            "2024-05-06T07:08:09Z"
+        );
+        assert_eq!(
+            parse_datetime("2024-05-06").unwrap(),
+            "2024-05-06T00:00:00Z"
+        );
+        assert_eq!(
+            parse_datetime("last tuesday").unwrap_err().code(),
+            "index.invalid_input"
+        );
+    }
+
+    #[test]
+    fn model_versions_become_one_key() {
+        let versions = BTreeMap::from([
+            ("nsfw".to_owned(), "open-nsfw@1".to_owned()),
+            ("classifier".to_owned(), "effnet@2".to_owned()),
+        ]);
+        assert_eq!(
+            models_key(&versions),
+            "classifier=effnet@2;nsfw=open-nsfw@1"
+        );
+    }
+}

@@ -1,0 +1,1150 @@
+//! The server backend: a Qdrant server or cluster over gRPC, through the
+//! `qdrant-client` crate (build feature `qdrant-server`).
+//!
+//! Same collection layout as the embedded backend ([`super::edge`]): named
+//! dense vectors for every [`VectorName`] (cosine), a payload index on every
+//! [`Field`] (the tenant field marked `is_tenant`), points keyed by the
+//! image's UUID with the [`ImageRecord`] as JSON payload. [`ServerBackend::connect`]
+//! creates the collection when it is missing and refuses one whose vectors
+//! differ ([`IndexError::LayoutMismatch`]).
+//!
+//! Durability: every write is sent with `wait = true` and strong write
+//! ordering, so it has been applied (and written to the server's WAL) when
+//! the call returns; [`ServerBackend::flush`] has nothing left to do.
+//! Optimisation (HNSW graphs, segment merges) runs inside the server by
+//! itself; [`ServerBackend::optimize`] only reports the collection's state.
+//!
+//! Errors: an unreachable server, a timeout, a cancelled or throttled call
+//! become [`IndexError::Unavailable`]; a request the server calls invalid
+//! becomes [`IndexError::InvalidInput`]; everything else
+//! [`IndexError::Engine`]. Messages carry the gRPC status message only,
+//! never request metadata, so the API key cannot reach a log.
+//!
+//! The API is exercised only against a real server (no server runs on the
+//! development machines, `../shared/facts/QDRANT.md`); the conversions
+//! between the project's types and the protobuf types are unit-tested here.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use chrono::DateTime;
+use qdrant_client::qdrant::{
+    self, CollectionStatus, CountPointsBuilder, CreateCollectionBuilder,
+    CreateFieldIndexCollectionBuilder, DeletePointsBuilder, Distance, FacetCountsBuilder,
+    FieldType, KeywordIndexParamsBuilder, NamedVectors, PayloadSchemaType, PointStruct, Query,
+    QueryPointsBuilder, ScrollPointsBuilder, SearchParamsBuilder, UpsertPointsBuilder, Vector,
+    VectorParamsBuilder, VectorsConfigBuilder, WriteOrdering, WriteOrderingType,
+    facet_value::Variant as FacetVariant, r#match::MatchValue, point_id::PointIdOptions,
+    vector_output, vectors_config, vectors_output::VectorsOptions,
+};
+use qdrant_client::{Payload, Qdrant, QdrantError};
+use uuid::Uuid;
+
+use super::config::ServerConfig;
+use super::error::IndexError;
+use super::filter::{Condition, ScopedFilter};
+use super::ids::ImageId;
+use super::layout::{Field, FieldKind, IndexLayout, VectorName};
+use super::query::{
+    BackupReport, FacetCount, Hit, IndexInfo, OptimizeReport, Page, SearchParams, StoredImage,
+    StoredPoint, VectorSearch,
+};
+use super::record::{ImageRecord, ImageVectors};
+
+/// The backend's name in reports and errors.
+const BACKEND: &str = "server";
+
+/// Most points sent in one upsert request. 256 points of 1280 + 384 floats
+/// and a few KiB of payload stay well below gRPC's message size limits.
+const UPSERT_CHUNK: usize = 256;
+
+/// The server backend; cheap to clone (the gRPC channel pool is shared).
+#[derive(Clone)]
+pub struct ServerBackend {
+    client: Qdrant,
+    url: String,
+    collection: String,
+    layout: IndexLayout,
+}
+
+impl fmt::Debug for ServerBackend {
+    // Hand-written: the client holds the API key.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerBackend")
+            .field("url", &self.url)
+            .field("collection", &self.collection)
+            .field("layout", &self.layout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServerBackend {
+    /// Connects to the server (a health check, so an unreachable server
+    /// fails here as [`IndexError::Unavailable`]), creates the collection
+    /// if it is missing, checks its vectors against `layout` and creates the
+    /// payload indexes it lacks. Safe to run from several processes at once.
+    pub async fn connect(config: &ServerConfig, layout: IndexLayout) -> Result<Self, IndexError> {
+        config
+            .validate()
+            .map_err(|e| IndexError::InvalidInput(format!("index.server.{e}")))?;
+        layout
+            .validate()
+            .map_err(|e| IndexError::InvalidInput(format!("index.layout.{e}")))?;
+        let timeout = Duration::from_secs(config.timeout_secs);
+        // The client's own compatibility check blocks a thread on a private
+        // runtime and prints to stdout; the health check below replaces it.
+        let client = Qdrant::from_url(&config.url)
+            .api_key(config.api_key.clone())
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .skip_compatibility_check()
+            .build()
+            .map_err(|e| server_error("creating the client", e))?;
+        let backend = Self {
+            client,
+            url: config.url.clone(),
+            collection: config.collection.clone(),
+            layout,
+        };
+        let health = backend
+            .client
+            .health_check()
+            .await
+            .map_err(|e| server_error("health check", e))?;
+        tracing::info!(
+            url = %backend.url,
+            collection = %backend.collection,
+            server_version = %health.version,
+            "connected to the Qdrant server"
+        );
+        backend.ensure_collection().await?;
+        Ok(backend)
+    }
+
+    /// The collection's name.
+    pub fn collection(&self) -> &str {
+        &self.collection
+    }
+
+    /// Writes points (insert or overwrite by id), `UPSERT_CHUNK` per request.
+    /// Returns once the server has applied them. If a later chunk fails,
+    /// earlier ones stay written; retrying the whole call is safe because
+    /// ids are deterministic (an overwrite, never a duplicate).
+    pub async fn upsert(&self, points: Vec<StoredPoint>) -> Result<(), IndexError> {
+        let mut rest = points
+            .into_iter()
+            .map(server_point)
+            .collect::<Result<Vec<_>, _>>()?;
+        while !rest.is_empty() {
+            let tail = rest.split_off(rest.len().min(UPSERT_CHUNK));
+            let chunk = std::mem::replace(&mut rest, tail);
+            let request = UpsertPointsBuilder::new(&self.collection, chunk)
+                .wait(true)
+                .ordering(strong_ordering());
+            self.client
+                .upsert_points(request)
+                .await
+                .map_err(|e| server_error("upsert", e))?;
+        }
+        Ok(())
+    }
+
+    /// Nearest neighbours (the Query API).
+    pub async fn search(&self, request: VectorSearch) -> Result<Vec<Hit>, IndexError> {
+        let filter = server_filter(&request.filter)?;
+        let query = QueryPointsBuilder::new(&self.collection)
+            .query(Query::new_nearest(request.values))
+            .using(request.vector.as_str())
+            .filter(filter)
+            .limit(request.limit as u64)
+            .offset(request.offset as u64)
+            .params(search_params(request.params))
+            .with_payload(true)
+            .with_vectors(request.with_vectors);
+        let response = self
+            .client
+            .query(query)
+            .await
+            .map_err(|e| server_error("search", e))?;
+        response
+            .result
+            .into_iter()
+            .map(|point| {
+                Ok(Hit {
+                    score: point.score,
+                    image: stored_image(point.id, point.payload, point.vectors)?,
+                })
+            })
+            .collect()
+    }
+
+    /// One page of the points matching `filter`, in id order.
+    pub async fn scroll(
+        &self,
+        filter: ScopedFilter,
+        cursor: Option<ImageId>,
+        limit: usize,
+        with_vectors: bool,
+    ) -> Result<Page, IndexError> {
+        let limit = u32::try_from(limit.max(1)).unwrap_or(u32::MAX);
+        let mut request = ScrollPointsBuilder::new(&self.collection)
+            .filter(server_filter(&filter)?)
+            .limit(limit)
+            .with_payload(true)
+            .with_vectors(with_vectors);
+        if let Some(cursor) = cursor {
+            request = request.offset(point_id(cursor));
+        }
+        let response = self
+            .client
+            .scroll(request)
+            .await
+            .map_err(|e| server_error("scroll", e))?;
+        let images = response
+            .result
+            .into_iter()
+            .map(|point| stored_image(point.id, point.payload, point.vectors))
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = response
+            .next_page_offset
+            .map(|id| image_id(Some(id)))
+            .transpose()?;
+        Ok(Page { images, next })
+    }
+
+    /// Exact number of points matching `filter`.
+    pub async fn count(&self, filter: ScopedFilter) -> Result<u64, IndexError> {
+        self.count_matching(Some(server_filter(&filter)?)).await
+    }
+
+    /// Exact counts of the values of `field` among points matching `filter`,
+    /// most frequent first (ties by value).
+    pub async fn facet(
+        &self,
+        field: Field,
+        filter: ScopedFilter,
+        limit: usize,
+    ) -> Result<Vec<FacetCount>, IndexError> {
+        let request = FacetCountsBuilder::new(&self.collection, field.path())
+            .filter(server_filter(&filter)?)
+            .limit(limit.max(1) as u64)
+            .exact(true);
+        let response = self
+            .client
+            .facet(request)
+            .await
+            .map_err(|e| server_error("facet", e))?;
+        let mut counts = response
+            .hits
+            .into_iter()
+            .map(|hit| {
+                let value = match hit.value.and_then(|value| value.variant) {
+                    Some(FacetVariant::StringValue(value)) => value,
+                    Some(FacetVariant::IntegerValue(value)) => value.to_string(),
+                    Some(FacetVariant::BoolValue(value)) => value.to_string(),
+                    None => {
+                        return Err(IndexError::Engine(format!(
+                            "facet of {}: the server sent a hit without a value",
+                            field.path()
+                        )));
+                    }
+                };
+                Ok(FacetCount {
+                    value,
+                    count: hit.count,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        sort_facets(&mut counts);
+        Ok(counts)
+    }
+
+    /// Deletes the points matching `filter`; returns how many matched just
+    /// before (count and delete are two requests: a point written between
+    /// them is deleted but not counted).
+    pub async fn delete(&self, filter: ScopedFilter) -> Result<u64, IndexError> {
+        let server = server_filter(&filter)?;
+        let count = self.count_matching(Some(server.clone())).await?;
+        if count > 0 {
+            let request = DeletePointsBuilder::new(&self.collection)
+                .points(server)
+                .wait(true)
+                .ordering(strong_ordering());
+            self.client
+                .delete_points(request)
+                .await
+                .map_err(|e| server_error("delete", e))?;
+        }
+        Ok(count)
+    }
+
+    /// Nothing to do: the server acknowledges a write (`wait = true`) only
+    /// after applying it and appending it to its write-ahead log.
+    pub async fn flush(&self) -> Result<(), IndexError> {
+        Ok(())
+    }
+
+    /// Reports the collection's optimisation state; changes nothing. The
+    /// server builds HNSW graphs and merges segments in the background by
+    /// itself (status yellow while it does; grey when optimisations wait for
+    /// the next write to start them). A collection whose optimiser failed
+    /// (status red) is an [`IndexError::Engine`] carrying the server's reason.
+    pub async fn optimize(&self) -> Result<OptimizeReport, IndexError> {
+        let started = Instant::now();
+        let info = self.collection_info().await?;
+        let status = CollectionStatus::try_from(info.status)
+            .unwrap_or(CollectionStatus::UnknownCollectionStatus);
+        if status == CollectionStatus::Red {
+            let reason = info
+                .optimizer_status
+                .map(|status| status.error)
+                .filter(|error| !error.is_empty())
+                .unwrap_or_else(|| "no reason given".into());
+            return Err(IndexError::Engine(format!(
+                "collection {} is red (optimisation failed): {reason}",
+                self.collection
+            )));
+        }
+        tracing::info!(
+            collection = %self.collection,
+            status = status.as_str_name(),
+            "the Qdrant server optimises by itself; nothing to do"
+        );
+        Ok(OptimizeReport {
+            changed: false,
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// Totals and indexes of the whole collection (`points` is exact).
+    pub async fn info(&self) -> Result<IndexInfo, IndexError> {
+        let info = self.collection_info().await?;
+        let points = self.count_matching(None).await?;
+        let mut payload_indexes: Vec<String> = info.payload_schema.keys().cloned().collect();
+        payload_indexes.sort();
+        Ok(IndexInfo {
+            backend: BACKEND,
+            location: format!("{}/{}", self.url.trim_end_matches('/'), self.collection),
+            points,
+            indexed_vectors: info.indexed_vectors_count.unwrap_or(0),
+            segments: info.segments_count,
+            payload_indexes,
+        })
+    }
+
+    /// Creates a snapshot of the collection on the server (node-local: a
+    /// cluster needs one per node). `location` is the snapshot's name,
+    /// `points` the count just before it was taken.
+    pub async fn backup(&self) -> Result<BackupReport, IndexError> {
+        let points = self.count_matching(None).await?;
+        let response = self
+            .client
+            .create_snapshot(&self.collection)
+            .await
+            .map_err(|e| server_error("snapshot", e))?;
+        let snapshot = response.snapshot_description.ok_or_else(|| {
+            IndexError::Engine("snapshot: the server did not describe the snapshot".into())
+        })?;
+        tracing::info!(
+            collection = %self.collection,
+            snapshot = %snapshot.name,
+            bytes = snapshot.size,
+            "collection snapshot created"
+        );
+        Ok(BackupReport {
+            location: snapshot.name,
+            points,
+            bytes: u64::try_from(snapshot.size).unwrap_or(0),
+        })
+    }
+
+    async fn count_matching(&self, filter: Option<qdrant::Filter>) -> Result<u64, IndexError> {
+        let mut request = CountPointsBuilder::new(&self.collection).exact(true);
+        if let Some(filter) = filter {
+            request = request.filter(filter);
+        }
+        let response = self
+            .client
+            .count(request)
+            .await
+            .map_err(|e| server_error("count", e))?;
+        response
+            .result
+            .map(|result| result.count)
+            .ok_or_else(|| IndexError::Engine("count: the server sent no result".into()))
+    }
+
+    async fn collection_info(&self) -> Result<qdrant::CollectionInfo, IndexError> {
+        let response = self
+            .client
+            .collection_info(&self.collection)
+            .await
+            .map_err(|e| server_error("collection info", e))?;
+        response.result.ok_or_else(|| {
+            IndexError::Engine(format!(
+                "collection info: the server sent nothing for {}",
+                self.collection
+            ))
+        })
+    }
+
+    async fn ensure_collection(&self) -> Result<(), IndexError> {
+        let exists = self
+            .client
+            .collection_exists(&self.collection)
+            .await
+            .map_err(|e| server_error("collection exists", e))?;
+        if !exists {
+            let mut vectors = VectorsConfigBuilder::default();
+            for name in VectorName::ALL {
+                vectors.add_named_vector_params(
+                    name.as_str(),
+                    VectorParamsBuilder::new(self.layout.dimensions(name) as u64, Distance::Cosine),
+                );
+            }
+            let request = CreateCollectionBuilder::new(&self.collection).vectors_config(vectors);
+            match self.client.create_collection(request).await {
+                Ok(_) => tracing::info!(collection = %self.collection, "created the collection"),
+                Err(error) => {
+                    // Another process may have created it in between.
+                    let exists_now = self
+                        .client
+                        .collection_exists(&self.collection)
+                        .await
+                        .map_err(|e| server_error("collection exists", e))?;
+                    if !exists_now {
+                        return Err(server_error("create collection", error));
+                    }
+                }
+            }
+        }
+        let info = self.collection_info().await?;
+        check_layout(&self.location(), &info, self.layout)?;
+        self.ensure_payload_indexes(&info).await
+    }
+
+    async fn ensure_payload_indexes(
+        &self,
+        info: &qdrant::CollectionInfo,
+    ) -> Result<(), IndexError> {
+        for field in Field::ALL {
+            let kind = field.kind();
+            if let Some(existing) = info.payload_schema.get(field.path()) {
+                let expected = schema_type(kind);
+                if existing.data_type != expected as i32 {
+                    let found = PayloadSchemaType::try_from(existing.data_type)
+                        .map_or("unknown", |t| t.as_str_name());
+                    return Err(IndexError::LayoutMismatch {
+                        location: self.location(),
+                        reason: format!(
+                            "payload index on `{}` is {found}, expected {}",
+                            field.path(),
+                            expected.as_str_name()
+                        ),
+                    });
+                }
+                continue;
+            }
+            let mut request = CreateFieldIndexCollectionBuilder::new(
+                &self.collection,
+                field.path(),
+                field_type(kind),
+            )
+            .wait(true);
+            if let FieldKind::Keyword { tenant } = kind {
+                request = request.field_index_params(
+                    KeywordIndexParamsBuilder::default()
+                        .is_tenant(tenant)
+                        .enable_hnsw(hnsw_links(field)),
+                );
+            }
+            self.client
+                .create_field_index(request)
+                .await
+                .map_err(|e| server_error("create payload index", e))?;
+            tracing::info!(collection = %self.collection, field = field.path(), "created payload index");
+        }
+        Ok(())
+    }
+
+    fn location(&self) -> String {
+        format!("{}/{}", self.url.trim_end_matches('/'), self.collection)
+    }
+}
+
+/// Keyword fields that filters combine with vector search get extra HNSW
+/// links per value (as in the embedded backend); the others do not need them.
+fn hnsw_links(field: Field) -> bool {
+    matches!(
+        field,
+        Field::Tenant | Field::Tags | Field::Customer | Field::Project
+    )
+}
+
+fn field_type(kind: FieldKind) -> FieldType {
+    match kind {
+        FieldKind::Keyword { .. } => FieldType::Keyword,
+        FieldKind::Datetime => FieldType::Datetime,
+        FieldKind::Geo => FieldType::Geo,
+        FieldKind::Bool => FieldType::Bool,
+        FieldKind::Float => FieldType::Float,
+    }
+}
+
+/// What collection info reports for an index created with [`field_type`]
+/// (a different enum with different numbers).
+fn schema_type(kind: FieldKind) -> PayloadSchemaType {
+    match kind {
+        FieldKind::Keyword { .. } => PayloadSchemaType::Keyword,
+        FieldKind::Datetime => PayloadSchemaType::Datetime,
+        FieldKind::Geo => PayloadSchemaType::Geo,
+        FieldKind::Bool => PayloadSchemaType::Bool,
+        FieldKind::Float => PayloadSchemaType::Float,
+    }
+}
+
+fn check_layout(
+    location: &str,
+    info: &qdrant::CollectionInfo,
+    layout: IndexLayout,
+) -> Result<(), IndexError> {
+    let mismatch = |reason: String| IndexError::LayoutMismatch {
+        location: location.to_owned(),
+        reason,
+    };
+    let config = info
+        .config
+        .as_ref()
+        .and_then(|config| config.params.as_ref())
+        .and_then(|params| params.vectors_config.as_ref())
+        .and_then(|vectors| vectors.config.as_ref());
+    let vectors = match config {
+        Some(vectors_config::Config::ParamsMap(map)) => &map.map,
+        Some(vectors_config::Config::Params(_)) => {
+            return Err(mismatch(
+                "the collection has one unnamed vector, not named vectors".into(),
+            ));
+        }
+        None => {
+            return Err(mismatch(
+                "the collection reports no vector configuration".into(),
+            ));
+        }
+    };
+    for name in VectorName::ALL {
+        let params = vectors
+            .get(name.as_str())
+            .ok_or_else(|| mismatch(format!("no `{}` vector", name.as_str())))?;
+        let expected = layout.dimensions(name) as u64;
+        if params.size != expected || params.distance != Distance::Cosine as i32 {
+            let distance =
+                Distance::try_from(params.distance).map_or("unknown", |d| d.as_str_name());
+            return Err(mismatch(format!(
+                "`{}` vector is {} {distance}, expected {expected} Cosine",
+                name.as_str(),
+                params.size
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn strong_ordering() -> WriteOrdering {
+    WriteOrdering {
+        r#type: WriteOrderingType::Strong as i32,
+    }
+}
+
+fn search_params(params: SearchParams) -> qdrant::SearchParams {
+    let mut builder = SearchParamsBuilder::default().exact(params.exact);
+    if let Some(ef) = params.hnsw_ef {
+        builder = builder.hnsw_ef(ef as u64);
+    }
+    builder.into()
+}
+
+fn point_id(id: ImageId) -> qdrant::PointId {
+    qdrant::PointId::from(id.uuid().to_string())
+}
+
+/// The protobuf point of a stored point: UUID id, named vectors, the record
+/// as payload.
+fn server_point(point: StoredPoint) -> Result<PointStruct, IndexError> {
+    let payload = serde_json::to_value(&point.record)
+        .map_err(|e| IndexError::InvalidInput(format!("record {}: {e}", point.id)))?;
+    let payload = Payload::try_from(payload).map_err(|_| {
+        IndexError::InvalidInput(format!("record {} is not a JSON object", point.id))
+    })?;
+    let mut vectors = NamedVectors::default().add_vector(
+        VectorName::Image.as_str(),
+        Vector::new_dense(point.vectors.image),
+    );
+    if let Some(semantic) = point.vectors.semantic {
+        vectors = vectors.add_vector(VectorName::Semantic.as_str(), Vector::new_dense(semantic));
+    }
+    Ok(PointStruct::new(point_id(point.id), vectors, payload))
+}
+
+/// The filter in protobuf form: the tenant condition first, as in
+/// [`ScopedFilter::to_qdrant_json`].
+fn server_filter(filter: &ScopedFilter) -> Result<qdrant::Filter, IndexError> {
+    let must = filter
+        .must()
+        .iter()
+        .map(server_condition)
+        .collect::<Result<Vec<_>, _>>()?;
+    let must_not = filter
+        .must_not()
+        .iter()
+        .map(server_condition)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(qdrant::Filter {
+        must,
+        must_not,
+        ..qdrant::Filter::default()
+    })
+}
+
+fn server_condition(condition: &Condition) -> Result<qdrant::Condition, IndexError> {
+    // MatchValue is built explicitly: the client's `From<String>` turns a
+    // string containing whitespace into a full-text match.
+    Ok(match condition {
+        Condition::Keyword { field, any_of } => match any_of.as_slice() {
+            [one] => qdrant::Condition::matches(field.path(), MatchValue::Keyword(one.clone())),
+            many => qdrant::Condition::matches(
+                field.path(),
+                MatchValue::Keywords(qdrant::RepeatedStrings {
+                    strings: many.to_vec(),
+                }),
+            ),
+        },
+        Condition::Ids(ids) => qdrant::Condition::has_id(ids.iter().copied().map(point_id)),
+        Condition::DatetimeRange { field, gte, lt } => qdrant::Condition::datetime_range(
+            field.path(),
+            qdrant::DatetimeRange {
+                gte: gte.as_deref().map(timestamp).transpose()?,
+                lt: lt.as_deref().map(timestamp).transpose()?,
+                ..qdrant::DatetimeRange::default()
+            },
+        ),
+        Condition::FloatRange { field, gte, lte } => qdrant::Condition::range(
+            field.path(),
+            qdrant::Range {
+                gte: *gte,
+                lte: *lte,
+                ..qdrant::Range::default()
+            },
+        ),
+        Condition::Flag { field, value } => {
+            qdrant::Condition::matches(field.path(), MatchValue::Boolean(*value))
+        }
+        Condition::GeoRadius {
+            field,
+            center,
+            radius_m,
+        } => qdrant::Condition::geo_radius(
+            field.path(),
+            qdrant::GeoRadius {
+                center: Some(qdrant::GeoPoint {
+                    lon: center.lon,
+                    lat: center.lat,
+                }),
+                radius: *radius_m as f32,
+            },
+        ),
+    })
+}
+
+/// An RFC 3339 time as a protobuf timestamp.
+fn timestamp(text: &str) -> Result<qdrant::Timestamp, IndexError> {
+    let time = DateTime::parse_from_rfc3339(text)
+        .map_err(|e| IndexError::InvalidInput(format!("time {text:?} is not RFC 3339: {e}")))?;
+    // Only a leap second has more than 999,999,999 ns; the protobuf type
+    // allows no more.
+    let nanos = time.timestamp_subsec_nanos().min(999_999_999);
+    Ok(qdrant::Timestamp {
+        seconds: time.timestamp(),
+        nanos: i32::try_from(nanos).unwrap_or(999_999_999),
+    })
+}
+
+fn image_id(id: Option<qdrant::PointId>) -> Result<ImageId, IndexError> {
+    match id.and_then(|id| id.point_id_options) {
+        Some(PointIdOptions::Uuid(text)) => match Uuid::parse_str(&text) {
+            Ok(uuid) => Ok(ImageId::from_uuid(uuid)),
+            Err(e) => Err(IndexError::CorruptRecord {
+                id: text,
+                reason: format!("point id is not a UUID: {e}"),
+            }),
+        },
+        Some(PointIdOptions::Num(number)) => Err(IndexError::CorruptRecord {
+            id: number.to_string(),
+            reason: "numeric point id (imgtag writes UUIDs only)".into(),
+        }),
+        None => Err(IndexError::CorruptRecord {
+            id: "(none)".into(),
+            reason: "the server sent a point without an id".into(),
+        }),
+    }
+}
+
+fn stored_image(
+    id: Option<qdrant::PointId>,
+    payload: HashMap<String, qdrant::Value>,
+    vectors: Option<qdrant::VectorsOutput>,
+) -> Result<StoredImage, IndexError> {
+    let id = image_id(id)?;
+    let corrupt = |reason: String| IndexError::CorruptRecord {
+        id: id.to_string(),
+        reason,
+    };
+    if payload.is_empty() {
+        return Err(corrupt("no payload".into()));
+    }
+    let json = serde_json::Value::from(Payload::from(payload));
+    let record: ImageRecord = serde_json::from_value(json).map_err(|e| corrupt(e.to_string()))?;
+    if record.image_id != id {
+        return Err(corrupt(format!("payload says image {}", record.image_id)));
+    }
+    let vectors = vectors
+        .map(|vectors| image_vectors(vectors).map_err(corrupt))
+        .transpose()?;
+    Ok(StoredImage { record, vectors })
+}
+
+fn image_vectors(vectors: qdrant::VectorsOutput) -> Result<ImageVectors, String> {
+    let Some(VectorsOptions::Vectors(named)) = vectors.vectors_options else {
+        return Err("vectors are not named".into());
+    };
+    let mut named = named.vectors;
+    let mut dense = |name: VectorName| match named.remove(name.as_str()).map(|v| v.into_vector()) {
+        Some(vector_output::Vector::Dense(dense)) => Ok(Some(dense.data)),
+        Some(_) => Err(format!("`{}` is not a dense vector", name.as_str())),
+        None => Ok(None),
+    };
+    let image = dense(VectorName::Image)?.ok_or("no `image` vector")?;
+    let semantic = dense(VectorName::Semantic)?;
+    Ok(ImageVectors { image, semantic })
+}
+
+fn sort_facets(counts: &mut [FacetCount]) {
+    counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+}
+
+/// gRPC status codes (stable numbers of the gRPC specification).
+mod grpc_code {
+    pub const CANCELLED: i32 = 1;
+    pub const UNKNOWN: i32 = 2;
+    pub const INVALID_ARGUMENT: i32 = 3;
+    pub const DEADLINE_EXCEEDED: i32 = 4;
+    pub const NOT_FOUND: i32 = 5;
+    pub const ALREADY_EXISTS: i32 = 6;
+    pub const PERMISSION_DENIED: i32 = 7;
+    pub const RESOURCE_EXHAUSTED: i32 = 8;
+    pub const FAILED_PRECONDITION: i32 = 9;
+    pub const ABORTED: i32 = 10;
+    pub const INTERNAL: i32 = 13;
+    pub const UNAVAILABLE: i32 = 14;
+    pub const UNAUTHENTICATED: i32 = 16;
+}
+
+fn server_error(what: &str, error: QdrantError) -> IndexError {
+    match error {
+        // `as i32`: tonic's `Code` carries the gRPC numbers as discriminants.
+        QdrantError::ResponseError { status } => {
+            status_error(what, status.code() as i32, status.message())
+        }
+        QdrantError::ResourceExhaustedError {
+            status,
+            retry_after_seconds,
+        } => IndexError::Unavailable(format!(
+            "{what}: the server is busy ({}); retry after {retry_after_seconds} s",
+            status.message()
+        )),
+        QdrantError::InvalidUri(e) => {
+            IndexError::InvalidInput(format!("{what}: invalid server URL: {e}"))
+        }
+        other => IndexError::Engine(format!("{what}: {other}")),
+    }
+}
+
+/// Classifies a gRPC status: can a retry help, and whose fault is it.
+fn status_error(what: &str, code: i32, message: &str) -> IndexError {
+    use grpc_code::*;
+    let text = format!("{what}: {} ({message})", code_name(code));
+    match code {
+        CANCELLED | DEADLINE_EXCEEDED | RESOURCE_EXHAUSTED | ABORTED | UNAVAILABLE => {
+            IndexError::Unavailable(text)
+        }
+        // The client reports a failed connection as INTERNAL, a broken
+        // transport sometimes as UNKNOWN.
+        INTERNAL | UNKNOWN
+            if message.starts_with("Failed to connect") || message.contains("transport error") =>
+        {
+            IndexError::Unavailable(text)
+        }
+        INVALID_ARGUMENT => IndexError::InvalidInput(text),
+        UNAUTHENTICATED | PERMISSION_DENIED => {
+            IndexError::Engine(format!("{text}; check index.server.api_key"))
+        }
+        _ => IndexError::Engine(text),
+    }
+}
+
+fn code_name(code: i32) -> &'static str {
+    use grpc_code::*;
+    match code {
+        CANCELLED => "cancelled or timed out",
+        UNKNOWN => "unknown error",
+        INVALID_ARGUMENT => "invalid argument",
+        DEADLINE_EXCEEDED => "deadline exceeded",
+        NOT_FOUND => "not found",
+        ALREADY_EXISTS => "already exists",
+        PERMISSION_DENIED => "permission denied",
+        RESOURCE_EXHAUSTED => "resource exhausted",
+        FAILED_PRECONDITION => "failed precondition",
+        ABORTED => "aborted",
+        INTERNAL => "internal error",
+        UNAVAILABLE => "unavailable",
+        UNAUTHENTICATED => "unauthenticated",
+        _ => "gRPC error",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use qdrant_client::qdrant::condition::ConditionOneOf;
+    use serde_json::json;
+
+    use super::*;
+    use crate::index::ids::TenantId;
+    use crate::index::record::{GeoPoint, MetadataRecord, NsfwRecord, QualityRecord};
+
+    const SHA: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+    fn field_condition(condition: &qdrant::Condition) -> &qdrant::FieldCondition {
+        match &condition.condition_one_of {
+            Some(ConditionOneOf::Field(field)) => field,
+            other => panic!("not a field condition: {other:?}"),
+        }
+    }
+
+    fn match_value(condition: &qdrant::Condition) -> (&str, &MatchValue) {
+        let field = field_condition(condition);
+        let value = field
+            .r#match
+            .as_ref()
+            .and_then(|m| m.match_value.as_ref())
+            .expect("a match");
+        (field.key.as_str(), value)
+    }
+
+    #[test]
+    fn a_scoped_filter_becomes_the_same_qdrant_filter() {
+        let tenant = TenantId::new("acme").unwrap();
+        let id = ImageId::derive(&tenant, SHA).unwrap();
+        let must = vec![
+            Condition::Keyword {
+                field: Field::Tags,
+                any_of: vec!["cat".into()],
+            },
+            Condition::Keyword {
+                field: Field::Labels,
+                // Whitespace must stay a keyword match, not full text.
+                any_of: vec!["site=north yard".into(), "site=south".into()],
+            },
+            Condition::Ids(vec![id]),
+            Condition::DatetimeRange {
+                field: Field::CapturedAt,
+                gte: Some("2024-01-01T00:00:00Z".into()),
+                lt: Some("2024-02-01T00:00:00Z".into()),
+            },
+            Condition::FloatRange {
+                field: Field::Sharpness,
+                gte: Some(12.5),
+                lte: None,
+            },
+            Condition::GeoRadius {
+                field: Field::Gps,
+                center: GeoPoint {
+                    lon: 13.4,
+                    lat: 52.5,
+                },
+                radius_m: 1500.0,
+            },
+        ];
+        let must_not = vec![Condition::Flag {
+            field: Field::NsfwFlagged,
+            value: true,
+        }];
+        let scoped = ScopedFilter::new(tenant).with(must, must_not);
+        let filter = server_filter(&scoped).unwrap();
+
+        assert!(filter.should.is_empty() && filter.min_should.is_none());
+        assert_eq!(filter.must.len(), 7);
+        assert_eq!(
+            match_value(&filter.must[0]),
+            ("tenant_id", &MatchValue::Keyword("acme".into()))
+        );
+        assert_eq!(
+            match_value(&filter.must[1]),
+            ("tags", &MatchValue::Keyword("cat".into()))
+        );
+        assert_eq!(
+            match_value(&filter.must[2]),
+            (
+                "label_pairs",
+                &MatchValue::Keywords(qdrant::RepeatedStrings {
+                    strings: vec!["site=north yard".into(), "site=south".into()],
+                })
+            )
+        );
+        match &filter.must[3].condition_one_of {
+            Some(ConditionOneOf::HasId(has_id)) => {
+                assert_eq!(has_id.has_id, vec![qdrant::PointId::from(id.to_string())]);
+            }
+            other => panic!("expected has_id, got {other:?}"),
+        }
+        let dates = field_condition(&filter.must[4]);
+        assert_eq!(dates.key, "metadata.captured_at");
+        let range = dates.datetime_range.unwrap();
+        assert_eq!(
+            range.gte,
+            Some(qdrant::Timestamp {
+                seconds: 1_704_067_200,
+                nanos: 0
+            })
+        );
+        assert_eq!(
+            range.lt,
+            Some(qdrant::Timestamp {
+                seconds: 1_706_745_600,
+                nanos: 0
+            })
+        );
+        assert_eq!((range.gt, range.lte), (None, None));
+        let sharp = field_condition(&filter.must[5]);
+        assert_eq!(sharp.key, "quality.sharpness");
+        assert_eq!(
+            sharp.range,
+            Some(qdrant::Range {
+                gte: Some(12.5),
+                ..qdrant::Range::default()
+            })
+        );
+        let geo = field_condition(&filter.must[6]);
+        assert_eq!(geo.key, "metadata.gps");
+        assert_eq!(
+            geo.geo_radius,
+            Some(qdrant::GeoRadius {
+                center: Some(qdrant::GeoPoint {
+                    lon: 13.4,
+                    lat: 52.5
+                }),
+                radius: 1500.0,
+            })
+        );
+        assert_eq!(filter.must_not.len(), 1);
+        assert_eq!(
+            match_value(&filter.must_not[0]),
+            ("nsfw.flagged", &MatchValue::Boolean(true))
+        );
+    }
+
+    #[test]
+    fn an_unparseable_time_is_invalid_input() {
+        let scoped = ScopedFilter::new(TenantId::new("acme").unwrap()).with(
+            vec![Condition::DatetimeRange {
+                field: Field::IngestedAt,
+                gte: Some("yesterday".into()),
+                lt: None,
+            }],
+            Vec::new(),
+        );
+        assert_eq!(
+            server_filter(&scoped).unwrap_err().code(),
+            "index.invalid_input"
+        );
+    }
+
+    fn record(id: ImageId, tenant: TenantId) -> ImageRecord {
+        ImageRecord {
+            tenant_id: tenant,
+            customer_id: Some("cust-1".into()),
+            project_id: None,
+            image_id: id,
+            sha256: SHA.into(),
+            phash: "0123456789abcdef".into(),
+            phash_bands: vec!["0:ef".into()],
+            tags: vec!["cat".into()],
+            tag_scores: BTreeMap::new(),
+            nsfw: NsfwRecord {
+                score: 0.25,
+                flagged: false,
+            },
+            quality: QualityRecord {
+                sharpness: 5.0,
+                mean_luma: 120.5,
+                flags: vec!["blurry".into()],
+            },
+            metadata: MetadataRecord {
+                captured_at: Some("2024-05-06T07:08:09Z".into()),
+                captured_month: Some("2024-05".into()),
+                camera: None,
+                gps: Some(GeoPoint {
+                    lon: 13.4,
+                    lat: 52.5,
+                }),
+                width: 640,
+                height: 480,
+                format: "jpeg".into(),
+            },
+            renditions: BTreeMap::new(),
+            source_uri: None,
+            filename: Some("cat.jpg".into()),
+            labels: BTreeMap::from([("site".into(), "north yard".into())]),
+            label_pairs: vec!["site=north yard".into()],
+            model_versions: BTreeMap::new(),
+            models_key: String::new(),
+            ingested_at: "2024-05-07T00:00:00Z".into(),
+            updated_at: "2024-05-07T00:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn a_point_survives_the_protobuf_round_trip() {
+        let tenant = TenantId::new("acme").unwrap();
+        let id = ImageId::derive(&tenant, SHA).unwrap();
+        let stored = StoredPoint {
+            id,
+            record: record(id, tenant),
+            vectors: ImageVectors {
+                image: vec![0.5, -0.25, 1.0],
+                semantic: Some(vec![0.125, 0.75]),
+            },
+        };
+        let point = server_point(stored.clone()).unwrap();
+        assert_eq!(point.id, Some(qdrant::PointId::from(id.to_string())));
+
+        // What the server sends back has the same payload map and the
+        // vectors as `VectorsOutput`.
+        let named = match point.vectors.and_then(|v| v.vectors_options) {
+            Some(qdrant::vectors::VectorsOptions::Vectors(named)) => named.vectors,
+            other => panic!("expected named vectors, got {other:?}"),
+        };
+        assert_eq!(named.len(), 2);
+        let output = qdrant::VectorsOutput {
+            vectors_options: Some(VectorsOptions::Vectors(qdrant::NamedVectorsOutput {
+                vectors: HashMap::from([
+                    ("image".to_owned(), dense_output(vec![0.5, -0.25, 1.0])),
+                    ("semantic".to_owned(), dense_output(vec![0.125, 0.75])),
+                ]),
+            })),
+        };
+        let image = stored_image(point.id, point.payload, Some(output)).unwrap();
+        assert_eq!(image.record, stored.record);
+        assert_eq!(image.vectors, Some(stored.vectors));
+    }
+
+    fn dense_output(data: Vec<f32>) -> qdrant::VectorOutput {
+        qdrant::VectorOutput {
+            vector: Some(vector_output::Vector::Dense(qdrant::DenseVector { data })),
+            ..qdrant::VectorOutput::default()
+        }
+    }
+
+    #[test]
+    fn unreadable_points_are_corrupt_records() {
+        let numeric = image_id(Some(qdrant::PointId::from(7_u64))).unwrap_err();
+        assert_eq!(numeric.code(), "index.corrupt_record");
+        let garbage = image_id(Some(qdrant::PointId::from("not-a-uuid"))).unwrap_err();
+        assert_eq!(garbage.code(), "index.corrupt_record");
+        let tenant = TenantId::new("acme").unwrap();
+        let id = ImageId::derive(&tenant, SHA).unwrap();
+        let payload = Payload::try_from(json!({"tenant_id": "acme"})).unwrap();
+        let error = stored_image(Some(point_id(id)), payload.into(), None).unwrap_err();
+        assert_eq!(error.code(), "index.corrupt_record");
+    }
+
+    #[test]
+    fn facets_sort_by_count_then_value() {
+        let facet = |value: &str, count| FacetCount {
+            value: value.into(),
+            count,
+        };
+        let mut counts = vec![facet("b", 2), facet("c", 5), facet("a", 2)];
+        sort_facets(&mut counts);
+        assert_eq!(counts, vec![facet("c", 5), facet("a", 2), facet("b", 2)]);
+    }
+
+    #[test]
+    fn errors_say_whether_a_retry_can_help() {
+        let unreachable = status_error(
+            "search",
+            grpc_code::INTERNAL,
+            "Failed to connect to http://127.0.0.1:6334/: ConnectError",
+        );
+        assert_eq!(unreachable.code(), "index.unavailable");
+        assert_eq!(
+            status_error("x", grpc_code::CANCELLED, "Timeout expired").code(),
+            "index.unavailable"
+        );
+        assert_eq!(
+            status_error("x", grpc_code::UNAVAILABLE, "").code(),
+            "index.unavailable"
+        );
+        let refused = status_error("upsert", grpc_code::INVALID_ARGUMENT, "wrong vector size");
+        assert_eq!(refused.code(), "index.invalid_input");
+        assert!(!refused.is_retryable());
+        assert_eq!(
+            status_error("x", grpc_code::NOT_FOUND, "no collection").code(),
+            "index.engine_error"
+        );
+    }
+
+    #[test]
+    fn the_api_key_is_never_printed() {
+        let config = ServerConfig {
+            api_key: Some("s3cr3t-key".into()),
+            ..ServerConfig::default()
+        };
+        let printed = format!("{config:?}");
+        assert!(
+            !printed.contains("s3cr3t-key") && printed.contains("***"),
+            "{printed}"
+        );
+        // The backend's Debug neither (the client inside holds the key).
+        let client = Qdrant::from_url(&config.url)
+            .api_key(config.api_key.clone())
+            .skip_compatibility_check()
+            .build()
+            .unwrap();
+        let backend = ServerBackend {
+            client,
+            url: config.url.clone(),
+            collection: config.collection.clone(),
+            layout: IndexLayout::default(),
+        };
+        let printed = format!("{backend:?}");
+        assert!(!printed.contains("s3cr3t-key"), "{printed}");
+        assert!(printed.contains("imgtag_images"), "{printed}");
+    }
+
+    #[test]
+    fn config_validation_refuses_bad_values() {
+        assert!(ServerConfig::default().validate().is_ok());
+        let bad_url = ServerConfig {
+            url: "127.0.0.1:6334".into(),
+            ..ServerConfig::default()
+        };
+        assert!(bad_url.validate().is_err());
+        let bad_collection = ServerConfig {
+            collection: "a/b".into(),
+            ..ServerConfig::default()
+        };
+        assert!(bad_collection.validate().is_err());
+    }
+}
