@@ -9,6 +9,7 @@ mod cli;
 mod convert;
 mod corpus;
 mod hierarchy;
+mod index_cli;
 mod index_contract;
 mod index_durability;
 mod index_isolation;
