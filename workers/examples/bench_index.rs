@@ -4,8 +4,8 @@
 //! recall@10 against exact search with the same filter.
 //!
 //! Vectors: the real `image` embeddings and `semantic` vectors of every
-//! image of the Pillow corpus and the sample photos that decodes (about
-//! 650), computed with the real models; each point mixes one of them with
+//! image of the Pillow corpus and the sample photos that decodes (456
+//! here), computed with the real models; each point mixes one of them with
 //! a second one (weight 0..0.6) and multiplicative noise, then is
 //! normalised, so the set keeps the real embeddings' structure (clusters,
 //! non-negative features) at 100,000 points. A point's tags are its base
