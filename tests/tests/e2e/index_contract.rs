@@ -63,15 +63,15 @@ fn edge_backend_passes_the_contract() {
 #[test]
 fn server_backend_passes_the_contract() {
     let Some(url) = std::env::var("QDRANT_URL").ok().filter(|u| !u.is_empty()) else {
-        eprintln!("SKIPPED: server contract suite (set QDRANT_URL=http://host:6334 to run it)");
+        skipped("server contract suite (set QDRANT_URL=http://host:6334 to run it)");
         return;
     };
     #[cfg(not(feature = "qdrant-server"))]
     {
-        eprintln!(
-            "SKIPPED: server contract suite against {url}: build with \
+        skipped(&format!(
+            "server contract suite against {url}: build with \
              `cargo test -p imgtag-tests --features qdrant-server`"
-        );
+        ));
     }
     #[cfg(feature = "qdrant-server")]
     runtime().block_on(async {
@@ -91,6 +91,14 @@ fn server_backend_passes_the_contract() {
         contract(&index, &run).await;
         index.backup(None).await.unwrap();
     });
+}
+
+/// Says a suite was skipped where the person running the tests sees it:
+/// straight to the process's stderr, which libtest does not capture (it
+/// captures only the print macros).
+fn skipped(what: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {what}");
 }
 
 fn everything() -> ImageFilter {
