@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use imgtag_workers::index::edge::EdgeSettings;
+use imgtag_workers::index::record::parse_datetime;
 use imgtag_workers::index::{
     ImageFilter, ImageVectors, IndexConfig, MetadataRecord, NewImage, NsfwRecord, QualityRecord,
     RenditionRecord, TagScore, TenantId,
@@ -79,9 +80,13 @@ pub fn normalise(v: &[f64]) -> Vec<f32> {
     v.iter().map(|x| (x / norm) as f32).collect()
 }
 
-/// Hex sha256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
+/// A two-thread tokio runtime for the index tests.
+pub fn async_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 /// Image number `n` of `tenant`: everything derived from (tenant, n).
@@ -118,7 +123,8 @@ pub fn new_image(tenant: &TenantId, n: u64) -> NewImage {
     if stale {
         model_versions.insert("classifier".into(), "effnet-lite0@1".into());
     }
-    let sha256 = sha256_hex(format!("bytes of {tenant}/{n}").as_bytes());
+    let sha256 =
+        imgtag_pipeline::fingerprint::sha256_hex(format!("bytes of {tenant}/{n}").as_bytes());
     NewImage {
         tenant_id: tenant.clone(),
         customer_id: Some(customer.into()),
@@ -194,11 +200,11 @@ pub fn oracle_matches(image: &NewImage, filter: &ImageFilter) -> bool {
         && filter
             .captured_since
             .as_deref()
-            .is_none_or(|since| captured >= normalise_date(since).as_str())
+            .is_none_or(|since| captured >= parse_datetime(since).unwrap().as_str())
         && filter
             .captured_until
             .as_deref()
-            .is_none_or(|until| captured < normalise_date(until).as_str())
+            .is_none_or(|until| captured < parse_datetime(until).unwrap().as_str())
         && (filter.include_sensitive || !image.nsfw.flagged)
         && !image
             .quality
@@ -212,12 +218,4 @@ pub fn oracle_matches(image: &NewImage, filter: &ImageFilter) -> bool {
             .labels
             .iter()
             .all(|(k, v)| image.labels.get(k) == Some(v))
-}
-
-fn normalise_date(date: &str) -> String {
-    if date.len() == 10 {
-        format!("{date}T00:00:00Z")
-    } else {
-        date.to_owned()
-    }
 }

@@ -4,7 +4,7 @@
 
 use std::process::{Command, Output};
 
-use imgtag_tests::index_fixtures::{index_config, new_image};
+use imgtag_tests::index_fixtures::{async_runtime, index_config, new_image};
 use imgtag_tests::{imgtag_bin, repo_root};
 use imgtag_workers::index::{ImageFilter, Index, TenantId};
 use serde_json::Value;
@@ -33,7 +33,7 @@ fn info_backup_restore_and_a_held_store() {
     let work = tempfile::tempdir().unwrap();
     let data = work.path().join("index");
     let tenant = TenantId::new("cli").unwrap();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let runtime = async_runtime();
     runtime.block_on(async {
         let index = Index::open(&index_config(&data)).await.unwrap();
         let images = (0..40).map(|n| new_image(&tenant, n)).collect();

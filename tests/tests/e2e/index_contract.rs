@@ -9,7 +9,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use imgtag_tests::index_fixtures::{
-    CUSTOMERS, TAGS, current_models, index_config, new_image, normalise, oracle_matches,
+    CUSTOMERS, TAGS, async_runtime, current_models, index_config, new_image, normalise,
+    oracle_matches,
 };
 use imgtag_workers::index::{
     DuplicateReason, FacetField, ImageFilter, ImageId, Index, NewImage, SearchParams, TenantId,
@@ -18,19 +19,11 @@ use imgtag_workers::index::{
 
 const PER_TENANT: u64 = 120;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 #[test]
 fn edge_backend_passes_the_contract() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("index");
-    runtime().block_on(async {
+    async_runtime().block_on(async {
         let index = Index::open(&index_config(&data)).await.unwrap();
         contract(&index, "edge").await;
         // Backup, then restore into a new directory and read it back.
@@ -74,7 +67,7 @@ fn server_backend_passes_the_contract() {
         ));
     }
     #[cfg(feature = "qdrant-server")]
-    runtime().block_on(async {
+    async_runtime().block_on(async {
         use imgtag_workers::index::{BackendKind, IndexConfig, ServerConfig};
         let run = format!("srv{}", std::process::id());
         let config = IndexConfig {

@@ -10,19 +10,11 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use imgtag_tests::index_fixtures::{index_config, new_image};
+use imgtag_tests::index_fixtures::{async_runtime, index_config, new_image};
 use imgtag_workers::index::{ImageFilter, Index, TenantId};
 
 const CHILD_ENV: &str = "IMGTAG_TEST_INDEX_CHILD";
 const BATCH: u64 = 5;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 fn tenant() -> TenantId {
     TenantId::new("durable").unwrap()
@@ -33,7 +25,7 @@ fn tenant() -> TenantId {
 fn child_process() {
     let spec = std::env::var(CHILD_ENV).expect("run by index_durability tests only");
     let (action, dir) = spec.split_once(':').expect("action:dir");
-    runtime().block_on(async {
+    async_runtime().block_on(async {
         let index = Index::open(&index_config(Path::new(dir))).await.unwrap();
         // libtest may print "test ... " before it on the same line.
         println!("OPEN");
@@ -94,7 +86,7 @@ fn acknowledged_writes_survive_kill_9() {
     assert!(!status.success(), "the writer was killed, not finished");
     let acknowledged = acknowledged.expect("the child acknowledged writes") + 1;
 
-    runtime().block_on(async {
+    async_runtime().block_on(async {
         let index = Index::open(&index_config(dir.path())).await.unwrap();
         let scope = index.tenant(tenant());
         let everything = ImageFilter {
@@ -124,7 +116,7 @@ fn a_second_process_is_refused_with_the_holder_named() {
         lines.any(|line| line.ends_with("OPEN")),
         "the child opened the store"
     );
-    runtime().block_on(async {
+    async_runtime().block_on(async {
         let error = Index::open(&index_config(dir.path())).await.unwrap_err();
         assert_eq!(error.code(), "index.locked");
         let message = error.to_string();
@@ -136,7 +128,7 @@ fn a_second_process_is_refused_with_the_holder_named() {
     });
     child.kill().unwrap();
     child.wait().unwrap();
-    runtime().block_on(async {
+    async_runtime().block_on(async {
         let index = Index::open(&index_config(dir.path())).await.unwrap();
         assert_eq!(index.info().await.unwrap().points, 0);
     });

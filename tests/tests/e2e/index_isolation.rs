@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use imgtag_tests::index_fixtures::{
-    CUSTOMERS, SplitMix, TAGS, index_config, new_image, oracle_matches, unit_vector,
+    CUSTOMERS, SplitMix, TAGS, async_runtime, index_config, new_image, oracle_matches, unit_vector,
 };
 use imgtag_workers::index::{FacetField, ImageFilter, Index, NewImage, TenantId, VectorName};
 use proptest::prelude::*;
@@ -118,11 +118,7 @@ fn probe_strategy() -> impl Strategy<Value = Probe> {
 #[test]
 fn no_query_ever_crosses_tenants() {
     let dir = tempfile::tempdir().unwrap();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = async_runtime();
     let data = data_set();
     let tenants: Vec<TenantId> = data.keys().cloned().collect();
     let index = runtime.block_on(async {

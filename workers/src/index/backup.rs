@@ -29,12 +29,11 @@ pub struct BackupManifest {
 }
 
 /// Copies the store at `source` to `destination` (which must not exist),
-/// leaving out the lock file; returns the bytes copied. The caller holds
+/// leaving out the lock file (always skipped by [`copy_tree`]); returns the bytes copied. The caller holds
 /// the store flushed and idle.
 pub(crate) fn copy_store(
     source: &Path,
     destination: &Path,
-    lock_file: &Path,
     points: u64,
 ) -> Result<u64, IndexError> {
     if destination.exists() {
@@ -45,7 +44,7 @@ pub(crate) fn copy_store(
     }
     let staging = staging_path(destination)?;
     let result = (|| {
-        let bytes = copy_tree(source, &staging, Some(lock_file))?;
+        let bytes = copy_tree(source, &staging, None)?;
         let manifest = BackupManifest {
             format: FORMAT.into(),
             created_at: super::record::format_datetime(chrono::Utc::now()),

@@ -119,7 +119,8 @@ impl std::fmt::Debug for EdgeBackend {
 struct Inner {
     // Field order matters: the shard flushes on drop, before the lock goes.
     shard: RwLock<EdgeShard>,
-    lock: DirLock,
+    /// Held for its drop: the directory stays ours while the shard lives.
+    _lock: DirLock,
     /// Held by every write and every flush (they must not overlap).
     writes: Mutex<()>,
     /// Group commit: writes done and writes flushed.
@@ -150,7 +151,7 @@ impl EdgeBackend {
         Ok(Self {
             inner: Arc::new(Inner {
                 shard: RwLock::new(shard),
-                lock,
+                _lock: lock,
                 writes: Mutex::new(()),
                 commit: Mutex::new(CommitState::default()),
                 committed: Condvar::new(),
@@ -370,11 +371,10 @@ impl EdgeBackend {
     /// not exist) while writes wait. See [`super::backup`].
     pub async fn backup(&self, destination: PathBuf) -> Result<BackupReport, IndexError> {
         let source = self.inner.dir.clone();
-        let lock_file = self.inner.lock.path().to_path_buf();
         self.exclusive(move |shard| {
             flush_engine(shard)?;
             let points = shard.info().points_count as u64;
-            let bytes = super::backup::copy_store(&source, &destination, &lock_file, points)?;
+            let bytes = super::backup::copy_store(&source, &destination, points)?;
             Ok(BackupReport {
                 location: destination.display().to_string(),
                 points,

@@ -4,6 +4,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use imgtag_models::vector::{dot, l2_normalised};
+use imgtag_pipeline::fingerprint::hamming_distance;
 use serde::Serialize;
 
 use super::Index;
@@ -105,12 +107,9 @@ impl<'a> TenantIndex<'a> {
         // The same image twice in one call: the later one wins, as it would
         // in two calls.
         let mut points: BTreeMap<ImageId, StoredPoint> = BTreeMap::new();
-        for image in images {
-            let (id, record, vectors) = image.into_record(&self.index.layout, now, None)?;
-            let mut record = record;
-            if let Some(first) = earlier.get(&id) {
-                record.ingested_at.clone_from(first);
-            }
+        for (image, id) in images.into_iter().zip(&ids) {
+            let first = earlier.get(id).cloned();
+            let (id, record, vectors) = image.into_record(&self.index.layout, now, first)?;
             points.insert(
                 id,
                 StoredPoint {
@@ -288,10 +287,7 @@ impl<'a> TenantIndex<'a> {
             }],
             must_not,
         );
-        let query = super::record::ImageVectors {
-            image: image_vector.to_vec(),
-            semantic: None,
-        };
+        let query = l2_normalised(image_vector.iter().copied());
         let mut near = Vec::new();
         let mut cursor = None;
         let mut examined = 0;
@@ -299,14 +295,14 @@ impl<'a> TenantIndex<'a> {
             let page = self.index.scroll(filter.clone(), cursor, 256, true).await?;
             examined += page.images.len();
             for image in page.images {
-                let distance = (image.record.phash_value()? ^ phash).count_ones();
+                let distance = hamming_distance(image.record.phash_value()?, phash);
                 if distance > settings.phash_max_distance {
                     continue;
                 }
                 let Some(vectors) = &image.vectors else {
                     continue;
                 };
-                let cosine = cosine(&query.image, &vectors.image);
+                let cosine = dot(&query, &l2_normalised(vectors.image.iter().copied()));
                 if cosine >= settings.min_cosine {
                     near.push(DuplicateMatch {
                         image,
@@ -451,17 +447,4 @@ fn check_limit(limit: usize) -> Result<(), IndexError> {
         )));
     }
     Ok(())
-}
-
-fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    let (mut dot, mut na, mut nb) = (0.0f64, 0.0f64, 0.0f64);
-    for (x, y) in a.iter().zip(b) {
-        dot += f64::from(*x) * f64::from(*y);
-        na += f64::from(*x) * f64::from(*x);
-        nb += f64::from(*y) * f64::from(*y);
-    }
-    if na == 0.0 || nb == 0.0 {
-        return 0.0;
-    }
-    (dot / (na.sqrt() * nb.sqrt())) as f32
 }
