@@ -168,6 +168,7 @@ pub fn new_image(tenant: &TenantId, n: u64) -> NewImage {
         )]),
         source_uri: Some(format!("file:///uploads/{tenant}/{n}.jpg")),
         filename: Some(format!("{n}.jpg")),
+        job_id: None,
         labels: BTreeMap::from([("crm".to_owned(), format!("case-{}", n % 5))]),
         model_versions,
         vectors: ImageVectors {

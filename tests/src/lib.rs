@@ -7,6 +7,7 @@
 // Test fixtures: failing loudly with a message is their job.
 #![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
 
+pub mod broker;
 pub mod index_fixtures;
 
 use std::path::{Path, PathBuf};

@@ -176,6 +176,7 @@ fn synthetic(rng: &mut Rng, bases: &[Base], n: usize) -> NewImage {
         renditions: BTreeMap::new(),
         source_uri: None,
         filename: Some(format!("{n}.jpg")),
+        job_id: None,
         labels: BTreeMap::new(),
         model_versions: BTreeMap::from([("classifier".into(), "bench".into())]),
         vectors: ImageVectors {

@@ -30,6 +30,159 @@ pub enum Command {
     Convert(ConvertArgs),
     /// Operate the vector index: totals, optimisation, backup and restore.
     Index(IndexArgs),
+    /// Process images embedded (no broker): the whole pipeline into the
+    /// local index and object store, with a progress bar and a summary.
+    Ingest(IngestArgs),
+    /// Search a tenant's images by text.
+    Search(SearchArgs),
+    /// Consume the jobs queue (RabbitMQ) until SIGTERM/SIGINT.
+    Worker(WorkerArgs),
+    /// Publish upload jobs for files or directories (what a CRM does).
+    Publish(PublishArgs),
+    /// Re-run a tenant's images whose model versions are not current.
+    Reprocess(ReprocessArgs),
+    /// Inspect, replay or purge the dead-letter queue.
+    Dlq(DlqArgs),
+}
+
+/// What a job carries besides its source (ingest and publish).
+#[derive(Debug, Clone, clap::Args)]
+pub struct JobFields {
+    /// The tenant owning the images.
+    #[arg(long)]
+    pub tenant: String,
+    /// CRM customer.
+    #[arg(long)]
+    pub customer: Option<String>,
+    /// CRM project.
+    #[arg(long)]
+    pub project: Option<String>,
+    /// CRM label `key=value` (repeatable).
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+    /// A vocabulary configured under `[vocabularies]`.
+    #[arg(long)]
+    pub vocabulary: Option<String>,
+}
+
+/// Arguments of `imgtag ingest`.
+#[derive(Debug, clap::Args)]
+pub struct IngestArgs {
+    /// Image files or directories (walked recursively).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Job fields.
+    #[command(flatten)]
+    pub job: JobFields,
+    /// Images processed at once (default: `[worker] concurrency`).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: Option<u16>,
+    /// Print one JSON result event per image instead of the summary table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `imgtag search`.
+#[derive(Debug, clap::Args)]
+pub struct SearchArgs {
+    /// The tenant to search in.
+    #[arg(long)]
+    pub tenant: String,
+    /// What to look for, in words.
+    #[arg(long)]
+    pub text: String,
+    /// Only images carrying this tag (repeatable: all must hold).
+    #[arg(long = "tag")]
+    pub tags: Vec<String>,
+    /// Include images the NSFW model flagged.
+    #[arg(long)]
+    pub include_sensitive: bool,
+    /// How many results.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub limit: u16,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `imgtag worker`.
+#[derive(Debug, clap::Args)]
+pub struct WorkerArgs {
+    /// Jobs in flight at once (default: `[worker] concurrency`).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub concurrency: Option<u16>,
+}
+
+/// Arguments of `imgtag publish`.
+#[derive(Debug, clap::Args)]
+pub struct PublishArgs {
+    /// Image files or directories (walked recursively).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Job fields.
+    #[command(flatten)]
+    pub job: JobFields,
+    /// Send the bytes inside the job (base64) instead of a file:// path
+    /// the workers must be allowed to read.
+    #[arg(long)]
+    pub inline: bool,
+    /// Print one JSON line per published job.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `imgtag reprocess`.
+#[derive(Debug, clap::Args)]
+pub struct ReprocessArgs {
+    /// The tenant whose images to re-run.
+    #[arg(long)]
+    pub tenant: String,
+    /// Only images whose model versions are not the current ones (the
+    /// default re-runs every image).
+    #[arg(long)]
+    pub only_stale: bool,
+    /// Publish reprocessing jobs to the queue instead of running them here.
+    #[arg(long)]
+    pub via_queue: bool,
+    /// Start over instead of resuming an interrupted run.
+    #[arg(long)]
+    pub restart: bool,
+    /// Images processed at once (in-process runs).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: Option<u16>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `imgtag dlq`.
+#[derive(Debug, clap::Args)]
+pub struct DlqArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: DlqAction,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// `imgtag dlq` actions.
+#[derive(Debug, Subcommand)]
+pub enum DlqAction {
+    /// Show dead-lettered jobs with their error codes (left in the queue).
+    List {
+        /// Most jobs shown.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+    /// Move dead-lettered jobs back to the jobs queue (attempt 1).
+    Replay {
+        /// Most jobs moved.
+        #[arg(long, default_value_t = usize::MAX)]
+        limit: usize,
+    },
+    /// Delete every dead-lettered job.
+    Purge,
 }
 
 /// Arguments of `imgtag index`.

@@ -8,6 +8,7 @@
 //!
 //! Unknown keys are errors, and the result is validated before any work.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use figment::Figment;
@@ -17,8 +18,13 @@ use imgtag_pipeline::rendition::{default_renditions, validate_renditions};
 use imgtag_pipeline::{DecodeLimits, QualityThresholds, RenditionSpec};
 use serde::{Deserialize, Serialize};
 
+use crate::broker::{BrokerConfig, WorkerConfig};
 use crate::error::AppError;
 use crate::index::IndexConfig;
+use crate::jobs::SourcesConfig;
+use crate::process::ORIGINAL;
+use crate::store::StoreConfig;
+use crate::telemetry::LoggingConfig;
 
 /// File read when neither `--config` nor `IMGTAG_CONFIG` names one.
 pub const DEFAULT_FILE: &str = "imgtag.toml";
@@ -41,6 +47,19 @@ pub struct Config {
     pub renditions: Vec<RenditionSpec>,
     /// The vector index (embedded or server).
     pub index: IndexConfig,
+    /// Where renditions and originals are stored.
+    pub store: StoreConfig,
+    /// Which job sources are allowed, and their bounds.
+    pub sources: SourcesConfig,
+    /// Custom vocabularies jobs may name: name = TOML file (`[tags]`
+    /// name = "description"), scored as zero-shot tags.
+    pub vocabularies: BTreeMap<String, PathBuf>,
+    /// RabbitMQ.
+    pub broker: BrokerConfig,
+    /// The queue consumer.
+    pub worker: WorkerConfig,
+    /// Log format.
+    pub logging: LoggingConfig,
 }
 
 impl Default for Config {
@@ -53,6 +72,12 @@ impl Default for Config {
             quality: QualityThresholds::default(),
             renditions: default_renditions(),
             index: IndexConfig::default(),
+            store: StoreConfig::default(),
+            sources: SourcesConfig::default(),
+            vocabularies: BTreeMap::new(),
+            broker: BrokerConfig::default(),
+            worker: WorkerConfig::default(),
+            logging: LoggingConfig::default(),
         }
     }
 }
@@ -138,9 +163,24 @@ impl Config {
             .validate()
             .map_err(|e| AppError::Config(format!("quality: {e}")))?;
         validate_renditions(&self.renditions).map_err(AppError::Config)?;
+        if self.renditions.iter().any(|r| r.name == ORIGINAL) {
+            return Err(AppError::Config(format!(
+                "rendition name `{ORIGINAL}` is reserved for the stored original"
+            )));
+        }
         self.index
             .validate()
-            .map_err(|e| AppError::Config(format!("index.{e}")))
+            .map_err(|e| AppError::Config(format!("index.{e}")))?;
+        let section = |name: &'static str| move |e: String| AppError::Config(format!("{name}.{e}"));
+        self.store.validate().map_err(section("store"))?;
+        self.sources.validate().map_err(section("sources"))?;
+        self.broker.validate().map_err(section("broker"))?;
+        self.worker.validate().map_err(section("worker"))?;
+        for name in self.vocabularies.keys() {
+            crate::index::ids::validate_identifier("vocabulary", name, 64)
+                .map_err(|e| AppError::Config(format!("vocabularies: {e}")))?;
+        }
+        Ok(())
     }
 
     /// The ONNX Runtime settings for `imgtag_models::Runtime`.

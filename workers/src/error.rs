@@ -7,6 +7,7 @@ use imgtag_models::ModelError;
 use imgtag_pipeline::PipelineError;
 
 use crate::index::IndexError;
+use crate::jobs::JobError;
 
 /// Everything a command can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +40,9 @@ pub enum AppError {
     /// The vector index refused or failed an operation.
     #[error(transparent)]
     Index(#[from] IndexError),
+    /// A job, its source, the object store or the broker failed.
+    #[error(transparent)]
+    Job(#[from] JobError),
 }
 
 impl AppError {
@@ -51,6 +55,7 @@ impl AppError {
             Self::Model(error) => error.code(),
             Self::Image(error) => error.code(),
             Self::Index(error) => error.code(),
+            Self::Job(error) => error.code(),
         }
     }
 
@@ -66,6 +71,7 @@ impl AppError {
             Self::Model(error) => error.is_retryable(),
             Self::Image(error) => error.is_retryable(),
             Self::Index(error) => error.is_retryable(),
+            Self::Job(error) => error.is_retryable(),
         }
     }
 }

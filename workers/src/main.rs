@@ -7,11 +7,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use imgtag_workers::cli::{Cli, Command};
-use imgtag_workers::commands::{classify, convert, index, inspect, tag};
+use imgtag_workers::commands::{
+    classify, convert, dlq, index, ingest, inspect, publish, reprocess, search, tag, worker,
+};
+use imgtag_workers::telemetry;
 use imgtag_workers::{AppError, Config};
 
 fn main() -> ExitCode {
-    init_logging();
     let cli = Cli::parse();
     match run(&cli) {
         Ok(code) => code,
@@ -24,6 +26,11 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> Result<ExitCode, AppError> {
     let config = Config::load(cli.config.as_deref())?;
+    let default_filter = match cli.command {
+        Command::Worker(_) => "info",
+        _ => "warn",
+    };
+    telemetry::init_logging(config.logging.format, default_filter);
     Ok(match &cli.command {
         Command::Tag(args) => {
             let output = tag::run(&config, args)?;
@@ -48,6 +55,57 @@ fn run(cli: &Cli) -> Result<ExitCode, AppError> {
             let output = index::run(&config, args)?;
             print(args.json, &output, true, |out| {
                 index::write_text(&output, out)
+            })
+        }
+        Command::Ingest(args) => {
+            let output = ingest::run(&config, args)?;
+            if args.json {
+                if output.all_succeeded() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                }
+            } else {
+                print(false, &output, output.all_succeeded(), |out| {
+                    ingest::write_text(&output, out)
+                })
+            }
+        }
+        Command::Search(args) => {
+            let output = search::run(&config, args)?;
+            print(args.json, &output, true, |out| {
+                search::write_table(&output, out)
+            })
+        }
+        Command::Worker(args) => {
+            worker::run(&config, args)?;
+            ExitCode::SUCCESS
+        }
+        Command::Publish(args) => {
+            let output = publish::run(&config, args)?;
+            eprintln!(
+                "published {} jobs in {:.2} s ({:.0} jobs/s, confirmed); {} files skipped",
+                output.job_ids.len(),
+                output.seconds,
+                output.jobs_per_second(),
+                output.skipped.len()
+            );
+            if output.skipped.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Command::Reprocess(args) => {
+            let output = reprocess::run(&config, args)?;
+            print(args.json, &output, output.state.failed == 0, |out| {
+                reprocess::write_text(&output, out)
+            })
+        }
+        Command::Dlq(args) => {
+            let output = dlq::run(&config, args)?;
+            print(args.json, &output, true, |out| {
+                dlq::write_text(args, &output, out)
             })
         }
         Command::Convert(args) => match convert::run(&config, args) {
@@ -99,14 +157,4 @@ fn print<T: serde::Serialize>(
     } else {
         ExitCode::from(1)
     }
-}
-
-/// Logs go to stderr; `IMGTAG_LOG` sets the filter (default `warn`).
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("IMGTAG_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
 }

@@ -1,7 +1,14 @@
-//! One module per subcommand.
+//! One module per subcommand, and what they share ([`support`]).
 
 pub mod classify;
 pub mod convert;
+pub mod dlq;
 pub mod index;
+pub mod ingest;
 pub mod inspect;
+pub mod publish;
+pub mod reprocess;
+pub mod search;
+pub mod support;
 pub mod tag;
+pub mod worker;

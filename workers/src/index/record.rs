@@ -60,6 +60,9 @@ pub struct NewImage {
     pub source_uri: Option<String>,
     /// Original filename.
     pub filename: Option<String>,
+    /// The job that last wrote the image (its idempotency key).
+    #[serde(default)]
+    pub job_id: Option<String>,
     /// CRM-supplied labels.
     pub labels: BTreeMap<String, String>,
     /// Model id@version by role (`classifier`, `nsfw`, `semantic`, ...).
@@ -201,6 +204,9 @@ pub struct ImageRecord {
     pub source_uri: Option<String>,
     /// Original filename.
     pub filename: Option<String>,
+    /// The job that last wrote the image.
+    #[serde(default)]
+    pub job_id: Option<String>,
     /// CRM labels.
     pub labels: BTreeMap<String, String>,
     /// Derived: labels as `key=value`.
@@ -283,6 +289,9 @@ impl NewImage {
             check_text("model role", role, 64)?;
             check_text("model version", version, 256)?;
         }
+        if let Some(job_id) = &self.job_id {
+            validate_identifier("job_id", job_id, 128)?;
+        }
         for text in [&self.source_uri, &self.filename].into_iter().flatten() {
             check_text("source_uri/filename", text, MAX_TEXT_FIELD)?;
         }
@@ -329,6 +338,7 @@ impl NewImage {
             renditions: self.renditions,
             source_uri: self.source_uri,
             filename: self.filename,
+            job_id: self.job_id,
             label_pairs: self
                 .labels
                 .iter()

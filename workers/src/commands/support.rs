@@ -1,0 +1,176 @@
+//! What several commands share: the async runtime, progress bars, turning
+//! files and directories into jobs.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use imgtag_pipeline::DecodeLimits;
+use indicatif::{ProgressBar, ProgressStyle};
+use uuid::Uuid;
+
+use crate::cli::JobFields;
+use crate::error::AppError;
+use crate::index::TenantId;
+use crate::input::read_image_file;
+use crate::jobs::{Job, JobSource, Operation, SCHEMA_VERSION};
+
+/// Namespace of the job ids `ingest` and `publish` derive for files.
+const FILE_JOB_NAMESPACE: Uuid = Uuid::from_u128(0x5d2e_8a41_c7f3_4b09_9e6d_1f84_a2c5_7b30);
+
+/// A multi-threaded tokio runtime for one command.
+pub fn runtime() -> Result<tokio::runtime::Runtime, AppError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| AppError::Config(format!("cannot start the async runtime: {e}")))
+}
+
+/// A progress bar on stderr (drawn only when stderr is a terminal).
+pub fn progress_bar(length: Option<u64>, what: &str) -> ProgressBar {
+    let bar = match length {
+        Some(length) => ProgressBar::new(length),
+        None => ProgressBar::new_spinner(),
+    };
+    let template = if length.is_some() {
+        format!(
+            "{{elapsed_precise}} [{{bar:40}}] {{pos}}/{{len}} {what} ({{per_sec}}, eta {{eta}})"
+        )
+    } else {
+        format!("{{elapsed_precise}} {{spinner}} {{pos}} {what} ({{per_sec}})")
+    };
+    if let Ok(style) = ProgressStyle::with_template(&template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+/// Every regular file under `paths` (directories walked recursively,
+/// hidden entries skipped), canonical, sorted, without repeats.
+pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, AppError> {
+    let mut files = Vec::new();
+    for path in paths {
+        let input_error = |source| AppError::Input {
+            path: path.clone(),
+            source,
+        };
+        let metadata = fs_err::metadata(path).map_err(input_error)?;
+        if metadata.is_file() {
+            files.push(fs_err::canonicalize(path).map_err(input_error)?);
+            continue;
+        }
+        for entry in walkdir::WalkDir::new(path)
+            .follow_links(false)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+        {
+            let entry = entry.map_err(|e| AppError::Input {
+                path: path.clone(),
+                source: e.into(),
+            })?;
+            if entry.file_type().is_file() {
+                files.push(fs_err::canonicalize(entry.path()).map_err(input_error)?);
+            }
+        }
+    }
+    files.sort();
+    files.dedup();
+    Ok(files)
+}
+
+/// The directories `paths` name (a file's parent directory).
+pub fn roots_of(paths: &[PathBuf]) -> Result<Vec<PathBuf>, AppError> {
+    paths
+        .iter()
+        .map(|path| {
+            let canonical = fs_err::canonicalize(path).map_err(|source| AppError::Input {
+                path: path.clone(),
+                source,
+            })?;
+            Ok(if canonical.is_dir() {
+                canonical
+            } else {
+                canonical
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or(canonical)
+            })
+        })
+        .collect()
+}
+
+/// The job for one file. The job id is derived from tenant, path, size and
+/// modification time: the same unchanged file gives the same job (a re-run
+/// is a redelivery, not a duplicate).
+pub fn file_job(
+    fields: &JobFields,
+    file: &Path,
+    inline: bool,
+    limits: &DecodeLimits,
+) -> Result<Job, AppError> {
+    let tenant = TenantId::new(fields.tenant.clone())?;
+    let metadata = fs_err::metadata(file).map_err(|source| AppError::Input {
+        path: file.to_owned(),
+        source,
+    })?;
+    let modified = metadata
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    let name = format!(
+        "{tenant}\n{}\n{}\n{modified}",
+        file.display(),
+        metadata.len()
+    );
+    let job_id = Uuid::new_v5(&FILE_JOB_NAMESPACE, name.as_bytes()).to_string();
+    let source = if inline {
+        let bytes = read_image_file(file, limits)?;
+        JobSource::Inline {
+            base64: base64::engine::general_purpose::STANDARD.encode(bytes),
+        }
+    } else {
+        let uri = url::Url::from_file_path(file)
+            .map_err(|()| AppError::Input {
+                path: file.to_owned(),
+                source: std::io::Error::other("not an absolute path"),
+            })?
+            .to_string();
+        JobSource::File { uri }
+    };
+    let job = Job {
+        schema_version: SCHEMA_VERSION,
+        job_id,
+        tenant_id: tenant,
+        customer_id: fields.customer.clone(),
+        project_id: fields.project.clone(),
+        filename: file.file_name().map(|name| {
+            // A name is for people: control characters become `?` rather
+            // than failing the job.
+            name.to_string_lossy()
+                .chars()
+                .map(|c| if c.is_control() { '?' } else { c })
+                .take(512)
+                .collect()
+        }),
+        labels: parse_labels(&fields.labels)?,
+        source,
+        operations: Operation::all(),
+        vocabulary: fields.vocabulary.clone(),
+    };
+    job.validate()?;
+    Ok(job)
+}
+
+fn parse_labels(labels: &[String]) -> Result<BTreeMap<String, String>, AppError> {
+    labels
+        .iter()
+        .map(|label| {
+            label
+                .split_once('=')
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .ok_or_else(|| AppError::Config(format!("--label {label:?} is not KEY=VALUE")))
+        })
+        .collect()
+}

@@ -1,0 +1,65 @@
+//! `imgtag worker`: loads the models, opens the index and the object
+//! store, serves metrics if configured, and consumes the jobs queue until
+//! SIGTERM or SIGINT (then exits 0 after the grace period at most).
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::support::runtime;
+use crate::broker;
+use crate::cli::WorkerArgs;
+use crate::config::Config;
+use crate::error::AppError;
+use crate::process::Processor;
+use crate::telemetry;
+
+/// Runs until stopped.
+pub fn run(config: &Config, args: &WorkerArgs) -> Result<(), AppError> {
+    let mut worker = config.worker.clone();
+    if let Some(concurrency) = args.concurrency {
+        worker.concurrency = concurrency;
+    }
+    runtime()?.block_on(async {
+        if !worker.metrics_listen.is_empty() {
+            telemetry::init_metrics(&worker.metrics_listen)?;
+        }
+        let shutdown = CancellationToken::new();
+        spawn_signal_handler(shutdown.clone())?;
+        let processor = Processor::open(config, &[]).await?;
+        let batches = processor.clone();
+        let stats = tokio::spawn(async move {
+            loop {
+                telemetry::record_batches(batches.tagger());
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+        });
+        tracing::info!(
+            index = processor.index().backend_name(),
+            concurrency = worker.concurrency,
+            "worker ready"
+        );
+        let max_job_bytes = broker::max_job_bytes(config.sources.max_inline_bytes);
+        let result =
+            broker::worker::run(&config.broker, &worker, max_job_bytes, processor, shutdown).await;
+        stats.abort();
+        tracing::info!("worker stopped");
+        result
+    })
+}
+
+/// Cancels `shutdown` on SIGTERM or SIGINT.
+fn spawn_signal_handler(shutdown: CancellationToken) -> Result<(), AppError> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let signal_error = |e: std::io::Error| AppError::Config(format!("cannot watch signals: {e}"));
+    let mut terminate = signal(SignalKind::terminate()).map_err(signal_error)?;
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(signal_error)?;
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = terminate.recv() => tracing::info!("SIGTERM: shutting down"),
+            _ = interrupt.recv() => tracing::info!("SIGINT: shutting down"),
+        }
+        shutdown.cancel();
+    });
+    Ok(())
+}
