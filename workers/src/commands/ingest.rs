@@ -130,7 +130,7 @@ pub fn write_text(output: &IngestOutput, out: &mut impl Write) -> std::io::Resul
     }
     writeln!(
         out,
-        "\n{} images in {:.1} s ({:.2} images/s; {:.1} s with start-up): {} processed, {} duplicates, {} failed",
+        "\n{} images in {:.2} s ({:.2} images/s; {:.1} s with start-up): {} processed, {} duplicates, {} failed",
         output.events.len(),
         output.seconds,
         output.images_per_second(),
