@@ -369,6 +369,34 @@ fn a_store_failure_is_retried_until_it_passes() {
 }
 
 #[test]
+fn a_job_out_of_attempts_is_dead_lettered_with_its_last_error() {
+    let _shared = broker_lock().read().unwrap();
+    let broker = TestBroker::new("attempts", &[200], 3);
+    let runtime = async_runtime();
+    runtime.block_on(broker.declare());
+    let files = write_variants(&broker.uploads(), 1);
+    fs_err::create_dir_all(broker.objects_dir()).unwrap();
+    fs_err::write(broker.objects_dir().join("stuck"), b"in the way").unwrap();
+    let config = broker.write_config("");
+    let worker = WorkerProcess::start(&config);
+    runtime.block_on(broker.publish(&[file_job("doomed", "stuck", &files[0])]));
+    let dead = runtime.block_on(broker.take(&broker.config.dead_letter_queue, 1, WAIT));
+    assert_eq!(dead.len(), 1, "{}", worker.log());
+    let headers = &dead[0].headers;
+    assert_eq!(headers["x-imgtag-error-code"], "store.unavailable");
+    assert_eq!(headers["x-imgtag-error-retryable"], "true");
+    assert_eq!(headers["x-imgtag-attempt"], "3");
+    let events = runtime.block_on(broker.events(1, WAIT));
+    assert_eq!(events[0]["event"], "failed");
+    assert_eq!(events[0]["job_id"], "doomed");
+    assert_eq!(events[0]["attempts"], 3);
+    assert_eq!(events[0]["error"]["code"], "store.unavailable");
+    stop(worker);
+    assert_eq!(points(&broker, "stuck"), 0);
+    runtime.block_on(broker.cleanup());
+}
+
+#[test]
 fn a_broker_restart_mid_batch_loses_and_duplicates_nothing() {
     let _exclusive = broker_lock().write().unwrap();
     let broker = TestBroker::new("restart", &[300, 600], 5);

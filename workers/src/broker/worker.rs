@@ -357,3 +357,18 @@ fn panic_message(join: tokio::task::JoinError) -> String {
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "no message".into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_job_task_becomes_its_message() {
+        #[allow(clippy::panic)]
+        let join = tokio::spawn(async { panic!("decoder exploded") }).await;
+        let error = JobError::Panicked(panic_message(join.unwrap_err()));
+        assert_eq!(error.code(), "job.panicked");
+        assert!(!error.is_retryable());
+        assert!(error.to_string().contains("decoder exploded"), "{error}");
+    }
+}

@@ -1005,6 +1005,7 @@ mod tests {
             renditions: BTreeMap::new(),
             source_uri: None,
             filename: Some("cat.jpg".into()),
+            job_id: Some("job-7".into()),
             labels: BTreeMap::from([("site".into(), "north yard".into())]),
             label_pairs: vec!["site=north yard".into()],
             model_versions: BTreeMap::new(),
