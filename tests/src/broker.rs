@@ -342,11 +342,17 @@ pub struct WorkerProcess {
 impl WorkerProcess {
     /// Starts `imgtag worker --config <config>` in the repository root.
     pub fn start(config: &Path) -> Self {
+        Self::start_with(config, &[])
+    }
+
+    /// Like [`WorkerProcess::start`], with extra environment variables.
+    pub fn start_with(config: &Path, env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(imgtag_bin())
             .current_dir(repo_root())
             .args(["--config", &config.display().to_string(), "worker"])
             .env_remove("IMGTAG_CONFIG")
             .env("IMGTAG_LOG", "info,lapin=warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

@@ -9,6 +9,7 @@
 
 pub mod broker;
 pub mod index_fixtures;
+pub mod tls_proxy;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

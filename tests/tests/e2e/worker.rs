@@ -13,6 +13,7 @@ use std::time::Duration;
 use base64::Engine;
 use imgtag_tests::broker::{TestBroker, WorkerProcess, broker_lock, rabbitmqctl, write_variants};
 use imgtag_tests::index_fixtures::async_runtime;
+use imgtag_tests::tls_proxy::TlsProxy;
 use imgtag_tests::{imgtag_bin, repo_root, sample};
 use imgtag_workers::index::{ImageFilter, Index, IndexConfig, TenantId};
 use serde_json::{Value, json};
@@ -478,5 +479,45 @@ fn sigterm_and_kill_mid_batch_lose_no_job() {
     assert!(events.iter().all(|e| e["event"] != "failed"));
     assert_eq!(points(&broker, "acme"), files.len() as u64);
     assert_eq!(runtime.block_on(broker.depth(&broker.config.jobs_queue)), 0);
+    runtime.block_on(broker.cleanup());
+}
+
+#[test]
+fn the_worker_consumes_over_amqps_with_a_private_ca() {
+    let _shared = broker_lock().read().unwrap();
+    let mut broker = TestBroker::new("tls", &[300], 3);
+    let proxy = TlsProxy::start(broker.dir.path());
+    broker.config.url = format!("amqps://guest:guest@127.0.0.1:{}/%2f", proxy.port);
+    let runtime = async_runtime();
+    runtime.block_on(broker.declare());
+    let files = write_variants(&broker.uploads(), 2);
+    let config = broker.write_config("");
+
+    // The system's roots do not know the CA: refused, retried, and the
+    // password never reaches the log.
+    let untrusting = WorkerProcess::start(&config);
+    untrusting.wait_for_log("reconnecting", WAIT);
+    let log = untrusting.log();
+    assert!(
+        log.to_lowercase().contains("certificate") || log.contains("UnknownIssuer"),
+        "{log}"
+    );
+    assert!(log.contains("amqps://guest:***@127.0.0.1"), "{log}");
+    assert!(!log.contains("guest:guest"), "{log}");
+    untrusting.kill();
+
+    let ca = proxy.ca_file.display().to_string();
+    let worker = WorkerProcess::start_with(&config, &[("IMGTAG__BROKER__CA_FILE", &ca)]);
+    let bodies: Vec<Vec<u8>> = files
+        .iter()
+        .enumerate()
+        .map(|(n, f)| file_job(&format!("tls-{n}"), "acme", f))
+        .collect();
+    runtime.block_on(broker.publish(&bodies));
+    let events = runtime.block_on(broker.events(files.len(), WAIT));
+    assert_eq!(events.len(), files.len(), "{}", worker.log());
+    assert!(events.iter().all(|e| e["event"] != "failed"));
+    stop(worker);
+    assert_eq!(points(&broker, "acme"), files.len() as u64);
     runtime.block_on(broker.cleanup());
 }
