@@ -33,8 +33,13 @@ pub enum Command {
     /// Process images embedded (no broker): the whole pipeline into the
     /// local index and object store, with a progress bar and a summary.
     Ingest(IngestArgs),
-    /// Search a tenant's images by text.
+    /// Search a tenant's images by text, by example image or like a stored
+    /// image, with filters.
     Search(SearchArgs),
+    /// List exact and near duplicates in a tenant, with the reason.
+    Duplicates(DuplicatesArgs),
+    /// Count a tenant's images by tag, customer, project, format, month.
+    Stats(StatsArgs),
     /// Consume the jobs queue (RabbitMQ) until SIGTERM/SIGINT.
     Worker(WorkerArgs),
     /// Publish upload jobs for files or directories (what a CRM does).
@@ -84,23 +89,79 @@ pub struct IngestArgs {
 
 /// Arguments of `imgtag search`.
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("query").required(true).args(["text", "image", "like"])))]
 pub struct SearchArgs {
     /// The tenant to search in.
     #[arg(long)]
     pub tenant: String,
     /// What to look for, in words.
     #[arg(long)]
-    pub text: String,
-    /// Only images carrying this tag (repeatable: all must hold).
-    #[arg(long = "tag")]
-    pub tags: Vec<String>,
-    /// Include images the NSFW model flagged.
-    #[arg(long)]
-    pub include_sensitive: bool,
+    pub text: Option<String>,
+    /// Images like this file (decoded under the same limits as uploads).
+    #[arg(long, value_name = "FILE")]
+    pub image: Option<PathBuf>,
+    /// Images like this stored image.
+    #[arg(long, value_name = "IMAGE_ID")]
+    pub like: Option<String>,
+    /// Filters.
+    #[command(flatten)]
+    pub filter: FilterArgs,
     /// How many results.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub limit: u16,
     /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Filters of `imgtag search`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FilterArgs {
+    /// Only images carrying this tag (repeatable: all must hold).
+    #[arg(long = "tag")]
+    pub tags: Vec<String>,
+    /// Only this customer's images (repeatable: any of them).
+    #[arg(long = "customer")]
+    pub customers: Vec<String>,
+    /// Only this project's images (repeatable: any of them).
+    #[arg(long = "project")]
+    pub projects: Vec<String>,
+    /// Captured on or after (YYYY-MM-DD or RFC 3339).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Captured before (YYYY-MM-DD or RFC 3339).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Include images the NSFW model flagged.
+    #[arg(long)]
+    pub include_sensitive: bool,
+}
+
+/// Arguments of `imgtag duplicates`.
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["image", "all"])))]
+pub struct DuplicatesArgs {
+    /// The tenant.
+    #[arg(long)]
+    pub tenant: String,
+    /// Stored duplicates of this file.
+    #[arg(long, value_name = "FILE")]
+    pub image: Option<PathBuf>,
+    /// Every pair of duplicates in the tenant.
+    #[arg(long)]
+    pub all: bool,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `imgtag stats`.
+#[derive(Debug, clap::Args)]
+pub struct StatsArgs {
+    /// The tenant.
+    #[arg(long)]
+    pub tenant: String,
+    /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
 }

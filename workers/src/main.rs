@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use imgtag_workers::cli::{Cli, Command};
 use imgtag_workers::commands::{
-    classify, convert, dlq, index, ingest, inspect, publish, reprocess, search, tag, worker,
+    classify, convert, dlq, duplicates, index, ingest, inspect, publish, reprocess, search, stats,
+    tag, worker,
 };
 use imgtag_workers::telemetry;
 use imgtag_workers::{AppError, Config};
@@ -75,6 +76,18 @@ fn run(cli: &Cli) -> Result<ExitCode, AppError> {
             let output = search::run(&config, args)?;
             print(args.json, &output, true, |out| {
                 search::write_table(&output, out)
+            })
+        }
+        Command::Duplicates(args) => {
+            let output = duplicates::run(&config, args)?;
+            print(args.json, &output, true, |out| {
+                duplicates::write_text(&output, out)
+            })
+        }
+        Command::Stats(args) => {
+            let output = stats::run(&config, args)?;
+            print(args.json, &output, true, |out| {
+                stats::write_text(&output, out)
             })
         }
         Command::Worker(args) => {

@@ -216,4 +216,148 @@ fn ingest_search_and_reprocess_the_samples() {
     assert_eq!(resumed["resumed"], true, "{resumed}");
     assert_eq!(resumed["done"], SAMPLES.len() as u64, "{resumed}");
     assert!(!state_dir.join("demo.json").exists());
+
+    // A re-encoded copy is a near duplicate: stored, and reported.
+    let near = work.join("near");
+    fs_err::create_dir_all(&near).unwrap();
+    let decoded = imgtag_pipeline::decode(
+        &fs_err::read(sample("coffee.png")).unwrap(),
+        &imgtag_pipeline::DecodeLimits::default(),
+    )
+    .unwrap()
+    .image;
+    decoded
+        .to_rgb8()
+        .save_with_format(near.join("coffee-reencoded.jpg"), image::ImageFormat::Jpeg)
+        .unwrap();
+    let reencoded = lines(&imgtag(
+        work,
+        &[
+            "ingest",
+            near.to_str().unwrap(),
+            "--tenant",
+            "demo",
+            "--customer",
+            "c-9",
+            "--json",
+        ],
+    ));
+    assert_eq!(reencoded[0]["event"], "duplicate", "{}", reencoded[0]);
+    assert_eq!(reencoded[0]["indexed"], true);
+    let near_match = &reencoded[0]["duplicates"][0];
+    assert_eq!(near_match["kind"], "near", "{near_match}");
+    assert!(near_match["cosine"].as_f64().unwrap() >= 0.9);
+    let coffee_id = first
+        .iter()
+        .find(|e| e["filename"] == "coffee.png")
+        .unwrap()["image_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(near_match["image_id"], coffee_id.as_str());
+
+    // Search by example file, like a stored image, with filters.
+    let search = |args: &[&str]| {
+        let mut all = vec!["search", "--tenant", "demo", "--json"];
+        all.extend_from_slice(args);
+        serde_json::from_str::<Value>(&succeeded(&imgtag(work, &all))).unwrap()
+    };
+    let chelsea = sample("chelsea.png");
+    let by_file = search(&["--image", chelsea.to_str().unwrap(), "--limit", "2"]);
+    assert_eq!(
+        by_file["hits"][0]["record"]["filename"], "chelsea.png",
+        "{by_file}"
+    );
+    assert!(by_file["hits"][0]["score"].as_f64().unwrap() > 0.99);
+    let like = search(&["--like", &coffee_id, "--limit", "2"]);
+    assert_eq!(
+        like["hits"][0]["record"]["filename"], "coffee-reencoded.jpg",
+        "{like}"
+    );
+    assert!(
+        like["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["record"]["image_id"] != coffee_id.as_str())
+    );
+    let customer = search(&["--text", "coffee", "--customer", "c-9"]);
+    let hits = customer["hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 1, "{customer}");
+    assert_eq!(hits[0]["record"]["filename"], "coffee-reencoded.jpg");
+    assert_eq!(
+        search(&["--text", "coffee", "--tag", "motorcycle"])["hits"][0]["record"]["filename"],
+        "motorcycle_left.png"
+    );
+    assert_eq!(
+        search(&["--text", "coffee", "--since", "2001-01-01"])["hits"],
+        Value::Array(Vec::new()),
+        "no capture dates"
+    );
+    let bad = imgtag(work, &["search", "--tenant", "demo", "--like", "not-an-id"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("error[index."),
+        "{bad:?}"
+    );
+
+    // Duplicates: of a file, and every pair.
+    let duplicates = |args: &[&str]| {
+        let mut all = vec!["duplicates", "--tenant", "demo", "--json"];
+        all.extend_from_slice(args);
+        serde_json::from_str::<Value>(&succeeded(&imgtag(work, &all))).unwrap()
+    };
+    let coffee_file = sample("coffee.png");
+    let of_file = duplicates(&["--image", coffee_file.to_str().unwrap()]);
+    let kinds: Vec<&str> = of_file["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["reason"]["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["same_bytes", "near"], "{of_file}");
+    let every = duplicates(&["--all"]);
+    assert_eq!(every["images_checked"], SAMPLES.len() as u64 + 1);
+    assert_eq!(every["pairs"].as_array().unwrap().len(), 1, "{every}");
+    assert_eq!(every["pairs"][0]["reason"]["kind"], "near");
+
+    // The stock.
+    let stats: Value = serde_json::from_str(&succeeded(&imgtag(
+        work,
+        &["stats", "--tenant", "demo", "--json"],
+    )))
+    .unwrap();
+    assert_eq!(stats["total"], SAMPLES.len() as u64 + 1, "{stats}");
+    assert_eq!(stats["sensitive"], 0);
+    assert_eq!(stats["duplicate_pairs"], 1);
+    assert_eq!(
+        stats["customers"],
+        serde_json::json!([{"value": "c-9", "count": 1}])
+    );
+    let formats: Vec<(String, u64)> = stats["formats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["value"].as_str().unwrap().to_owned(),
+                f["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(formats, [("png".to_owned(), 4), ("jpeg".to_owned(), 2)]);
+    assert!(
+        stats["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["value"] == "espresso" && t["count"] == 2),
+        "{stats}"
+    );
+    let empty: Value = serde_json::from_str(&succeeded(&imgtag(
+        work,
+        &["stats", "--tenant", "nobody", "--json"],
+    )))
+    .unwrap();
+    assert_eq!(empty["total"], 0);
 }

@@ -3,12 +3,14 @@
 pub mod classify;
 pub mod convert;
 pub mod dlq;
+pub mod duplicates;
 pub mod index;
 pub mod ingest;
 pub mod inspect;
 pub mod publish;
 pub mod reprocess;
 pub mod search;
+pub mod stats;
 pub mod support;
 pub mod tag;
 pub mod worker;

@@ -1,67 +1,111 @@
-//! `imgtag search --tenant T --text "..."`: the tenant's images nearest to
-//! the words, through the semantic vector the models give images and text
-//! alike. Sensitive images are left out unless asked for.
+//! `imgtag search --tenant T (--text "..." | --image FILE | --like ID)`:
+//! the tenant's images nearest to words (the semantic vector text and
+//! images share), to an example file or to a stored image (the
+//! classifier's `image` embedding), with filters. Sensitive images are left
+//! out unless asked for.
 
 use std::io::Write;
 
-use imgtag_models::{ModelStore, Runtime, Tagger};
 use serde::Serialize;
 
-use super::support::runtime;
-use crate::cli::SearchArgs;
+use super::support::{analyse_file, load_tagger, runtime};
+use crate::cli::{FilterArgs, SearchArgs};
 use crate::config::Config;
 use crate::error::AppError;
-use crate::index::{Hit, ImageFilter, Index, TenantId, VectorName};
+use crate::index::{Hit, ImageFilter, ImageId, Index, TenantId, VectorName};
 
 /// The ranked results.
 #[derive(Debug, Serialize)]
 pub struct SearchOutput {
-    /// The query.
-    pub text: String,
+    /// The query, for people (`text: ...`, `image: FILE`, `like: ID`).
+    pub query: String,
     /// Best first.
     pub hits: Vec<Hit>,
+}
+
+/// The filter the arguments describe.
+pub fn image_filter(args: &FilterArgs) -> ImageFilter {
+    ImageFilter {
+        tags_all: args.tags.clone(),
+        customers: args.customers.clone(),
+        projects: args.projects.clone(),
+        captured_since: args.since.clone(),
+        captured_until: args.until.clone(),
+        include_sensitive: args.include_sensitive,
+        ..ImageFilter::default()
+    }
+}
+
+/// What the query is, with its vector when one is computed here.
+enum Query {
+    Vector(VectorName, Vec<f32>, String),
+    Like(ImageId),
 }
 
 /// Runs the command.
 pub fn run(config: &Config, args: &SearchArgs) -> Result<SearchOutput, AppError> {
     let tenant = TenantId::new(args.tenant.clone())?;
-    let model_config = config.clone();
-    let text = args.text.clone();
-    let query = {
-        let runtime = Runtime::init(&model_config.runtime())?;
-        let store = ModelStore::open(&model_config.models.dir)?;
-        let tagger = Tagger::load(&store, &runtime, &model_config.tagging)?;
-        tagger.semantic().text_vector(&text)?
+    let filter = image_filter(&args.filter);
+    let query = match (&args.text, &args.image, &args.like) {
+        (Some(text), _, _) => {
+            let vector = load_tagger(config)?.semantic().text_vector(text)?;
+            Query::Vector(VectorName::Semantic, vector, format!("text: {text}"))
+        }
+        (None, Some(path), _) => {
+            let analysis = analyse_file(config, &load_tagger(config)?, path)?;
+            Query::Vector(
+                VectorName::Image,
+                analysis.embedding,
+                format!("image: {}", path.display()),
+            )
+        }
+        (None, None, Some(id)) => Query::Like(id.parse()?),
+        (None, None, None) => {
+            return Err(AppError::Config("give --text, --image or --like".into()));
+        }
     };
-    let filter = ImageFilter {
-        tags_all: args.tags.clone(),
-        include_sensitive: args.include_sensitive,
-        ..ImageFilter::default()
-    };
+    let limit = usize::from(args.limit);
     runtime()?.block_on(async {
         let index = Index::open(&config.index).await?;
-        let hits = index
-            .tenant(tenant)
-            .search(
-                VectorName::Semantic,
+        let scope = index.tenant(tenant);
+        let (query, hits) = match query {
+            Query::Vector(vector, values, query) => (
                 query,
-                &filter,
-                usize::from(args.limit),
-                0,
-                None,
-            )
-            .await?;
-        Ok(SearchOutput {
-            text: args.text.clone(),
-            hits,
-        })
+                scope
+                    .search(vector, values, &filter, limit, 0, None)
+                    .await?,
+            ),
+            Query::Like(id) => (
+                format!("like: {id}"),
+                scope
+                    .more_like_this(id, VectorName::Image, &filter, limit)
+                    .await?,
+            ),
+        };
+        Ok(SearchOutput { query, hits })
     })
+}
+
+/// The most telling tags of a record: classifier and hierarchy tags by
+/// score.
+pub fn top_tags(record: &crate::index::ImageRecord, count: usize) -> Vec<&str> {
+    let mut tags: Vec<(&String, f32)> = record
+        .tag_scores
+        .iter()
+        .filter(|(_, t)| t.source == "classifier" || t.source == "hierarchy")
+        .map(|(name, t)| (name, t.score))
+        .collect();
+    tags.sort_by(|a, b| b.1.total_cmp(&a.1));
+    tags.into_iter()
+        .take(count)
+        .map(|(name, _)| name.as_str())
+        .collect()
 }
 
 /// A ranked table: score, image id, filename, top tags, capture date.
 pub fn write_table(output: &SearchOutput, out: &mut impl Write) -> std::io::Result<()> {
     if output.hits.is_empty() {
-        return writeln!(out, "no images match {:?}", output.text);
+        return writeln!(out, "no images match ({})", output.query);
     }
     writeln!(
         out,
@@ -70,14 +114,6 @@ pub fn write_table(output: &SearchOutput, out: &mut impl Write) -> std::io::Resu
     )?;
     for (rank, hit) in output.hits.iter().enumerate() {
         let record = &hit.image.record;
-        let mut tags: Vec<(&String, f32)> = record
-            .tag_scores
-            .iter()
-            .filter(|(_, t)| t.source == "classifier" || t.source == "hierarchy")
-            .map(|(name, t)| (name, t.score))
-            .collect();
-        tags.sort_by(|a, b| b.1.total_cmp(&a.1));
-        let tags: Vec<&str> = tags.iter().take(4).map(|(name, _)| name.as_str()).collect();
         let captured = record
             .metadata
             .captured_at
@@ -91,7 +127,7 @@ pub fn write_table(output: &SearchOutput, out: &mut impl Write) -> std::io::Resu
             record.image_id.to_string(),
             record.filename.as_deref().unwrap_or("-"),
             captured,
-            tags.join(", ")
+            top_tags(record, 4).join(", ")
         )?;
     }
     Ok(())

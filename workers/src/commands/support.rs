@@ -174,3 +174,49 @@ fn parse_labels(labels: &[String]) -> Result<BTreeMap<String, String>, AppError>
         })
         .collect()
 }
+
+/// What the index compares an image file by.
+#[derive(Debug, Clone)]
+pub struct FileAnalysis {
+    /// sha256 of the bytes.
+    pub sha256: String,
+    /// Perceptual hash.
+    pub phash: u64,
+    /// The classifier's embedding (`image` vector).
+    pub embedding: Vec<f32>,
+}
+
+/// Reads `path` (bounded) and computes what ingestion stores for it,
+/// through the same pipeline configuration, so that values compare.
+pub fn analyse_file(
+    config: &crate::config::Config,
+    tagger: &imgtag_models::Tagger,
+    path: &Path,
+) -> Result<FileAnalysis, AppError> {
+    let bytes = read_image_file(path, &config.decode)?;
+    let pipeline = imgtag_pipeline::PipelineConfig {
+        decode: config.decode.clone(),
+        quality: config.quality.clone(),
+        renditions: config.renditions.clone(),
+        ..imgtag_pipeline::PipelineConfig::default()
+    }
+    .build()?;
+    let (processed, tagged) = pipeline.process_with(&bytes, |image| tagger.tag(image, None))?;
+    let tagged = tagged?;
+    Ok(FileAnalysis {
+        sha256: processed.inspection.fingerprints.sha256.clone(),
+        phash: crate::index::record::parse_phash(&processed.inspection.fingerprints.phash)?,
+        embedding: tagged.embedding,
+    })
+}
+
+/// Loads every model (blocking).
+pub fn load_tagger(config: &crate::config::Config) -> Result<imgtag_models::Tagger, AppError> {
+    let runtime = imgtag_models::Runtime::init(&config.runtime())?;
+    let store = imgtag_models::ModelStore::open(&config.models.dir)?;
+    Ok(imgtag_models::Tagger::load(
+        &store,
+        &runtime,
+        &config.tagging,
+    )?)
+}
