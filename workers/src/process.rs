@@ -157,6 +157,11 @@ impl Processor {
         &self.inner.index
     }
 
+    /// Where renditions and originals go (secrets redacted).
+    pub fn store_location(&self) -> &str {
+        self.inner.store.describe()
+    }
+
     /// The loaded models.
     pub fn tagger(&self) -> &Tagger {
         &self.inner.tagger

@@ -214,15 +214,6 @@ impl ObjectStorage {
         }
         Ok(bytes)
     }
-
-    /// Deletes `key` (missing is fine).
-    pub async fn delete(&self, key: &str) -> Result<(), JobError> {
-        let location = object_path(key)?;
-        match self.inner.delete(&location).await {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(JobError::StoreUnavailable(format!("delete {key}: {e}"))),
-        }
-    }
 }
 
 fn object_path(key: &str) -> Result<ObjectPath, JobError> {
@@ -271,8 +262,6 @@ mod tests {
         assert_eq!(error.code(), "source.too_large");
         let error = store.get("t/x/absent.webp", 4).await.unwrap_err();
         assert_eq!(error.code(), "source.not_found");
-        store.delete("t/x/thumb.webp").await.unwrap();
-        store.delete("t/x/thumb.webp").await.unwrap();
     }
 
     #[tokio::test]

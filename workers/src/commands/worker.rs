@@ -36,6 +36,7 @@ pub fn run(config: &Config, args: &WorkerArgs) -> Result<(), AppError> {
         });
         tracing::info!(
             index = processor.index().backend_name(),
+            store = processor.store_location(),
             concurrency = worker.concurrency,
             "worker ready"
         );
