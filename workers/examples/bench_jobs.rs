@@ -114,6 +114,16 @@ fn watch_peak(pid: u32) -> Arc<Mutex<u64>> {
     peak
 }
 
+/// A plain HTTP/1.0 GET on 127.0.0.1.
+fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
 fn main() {
     let work = tempfile::tempdir().unwrap();
     let images = work.path().join("photos");
@@ -209,11 +219,17 @@ fn main() {
     });
     let store = work.path().join("worker");
     let config = work.path().join("imgtag.toml");
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     fs_err::write(
         &config,
         format!(
             "[index.edge]\ndir = \"{}\"\n[store]\nurl = \"{}\"\n[sources]\nallowed_roots = [\"{}\"]\n\
-             [broker]\njobs_queue = \"{}\"\ndead_letter_queue = \"{}\"\nretry_queue_prefix = \"{}\"\nresults_exchange = \"{}\"\n",
+             [broker]\njobs_queue = \"{}\"\ndead_letter_queue = \"{}\"\nretry_queue_prefix = \"{}\"\nresults_exchange = \"{}\"\n\
+             [worker]\nmetrics_listen = \"127.0.0.1:{}\"\n",
             store.join("index").display(),
             store.join("objects").display(),
             images.display(),
@@ -221,6 +237,7 @@ fn main() {
             broker.dead_letter_queue,
             broker.retry_queue_prefix,
             broker.results_exchange,
+            metrics_port,
         ),
     )
     .unwrap();
@@ -307,6 +324,27 @@ fn main() {
     let worker_seconds = (finished - start).as_secs_f64();
     let worker_wall = (finished - spawned).as_secs_f64();
     let worker_rate = n as f64 / worker_seconds;
+    // Mean model batch: the worker refreshes its batch counters every 5 s.
+    std::thread::sleep(Duration::from_secs(6));
+    let metrics = http_get(metrics_port, "/metrics");
+    let batches = |model: &str| {
+        let value = |name: &str| -> f64 {
+            metrics
+                .lines()
+                .find(|l| l.starts_with(&format!("{name}{{model=\"{model}\"}}")))
+                .and_then(|l| l.rsplit(' ').next())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0.0)
+        };
+        let runs = value("imgtag_model_batches_total");
+        let items = value("imgtag_model_batch_items_total");
+        (runs, items, if runs > 0.0 { items / runs } else { 0.0 })
+    };
+    let (classifier_runs, classifier_items, classifier_mean) = batches("classifier");
+    let (nsfw_runs, _, nsfw_mean) = batches("nsfw");
+    println!(
+        "worker batches: classifier {classifier_items} images in {classifier_runs} runs (mean {classifier_mean:.2}), nsfw mean {nsfw_mean:.2} ({nsfw_runs} runs)"
+    );
     Command::new("kill")
         .args(["-TERM", &worker.id().to_string()])
         .status()
@@ -351,7 +389,8 @@ fn main() {
         "machine": {"cores": std::thread::available_parallelism().map_or(0, usize::from), "cpu": cpu},
         "profile": "dev (dependencies at opt-level 3, imgtag-models/pipeline at 2)",
         "ingest": {"images_per_second": ingest_rate, "seconds": ingest_seconds, "wall_seconds_with_startup": ingest_wall, "peak_rss_mib": ingest_peak_mib, "concurrency": 8},
-        "worker": {"images_per_second": worker_rate, "seconds": worker_seconds, "wall_seconds_with_startup": worker_wall, "peak_rss_mib": worker_peak_mib, "concurrency": 8},
+        "worker": {"images_per_second": worker_rate, "seconds": worker_seconds, "wall_seconds_with_startup": worker_wall, "peak_rss_mib": worker_peak_mib, "concurrency": 8,
+                   "mean_batch": {"classifier": classifier_mean, "nsfw": nsfw_mean}},
         "publish": {"jobs_per_second": publish_rate},
     });
     fs_err::create_dir_all("bench").unwrap();
