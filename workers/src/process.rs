@@ -372,17 +372,11 @@ impl Processor {
         .await;
         match result {
             Ok(result) => result,
-            Err(error) if error.is_panic() => {
-                let payload = error.into_panic();
-                let message = payload
-                    .downcast_ref::<&str>()
-                    .map(|s| (*s).to_owned())
-                    .or_else(|| payload.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "no message".into());
-                tracing::error!(%message, "image processing panicked");
-                Err(JobError::Panicked(message).into())
+            Err(join) => {
+                let error = JobError::panicked(join);
+                tracing::error!(%error, "image processing panicked");
+                Err(error.into())
             }
-            Err(error) => Err(JobError::Panicked(error.to_string()).into()),
         }
     }
 

@@ -46,15 +46,25 @@ pub struct DlqReport {
     pub count: u64,
 }
 
-/// Up to `limit` dead-lettered jobs, oldest first, left in the queue.
-pub async fn list(config: &BrokerConfig, limit: usize) -> Result<Vec<DeadJob>, JobError> {
-    let connection = connect(config, "imgtag dlq list").await?;
+/// Connects, declares the topology, and opens a confirm-mode publisher and
+/// a plain channel for reading.
+async fn open(
+    config: &BrokerConfig,
+    name: &str,
+) -> Result<(lapin::Connection, Publisher, lapin::Channel), JobError> {
+    let connection = connect(config, name).await?;
     let publisher = Publisher::open(&connection, config).await?;
     topology::declare(publisher.channel(), config).await?;
     let channel = connection
         .create_channel()
         .await
         .map_err(|e| broker_error("opening a channel", e))?;
+    Ok((connection, publisher, channel))
+}
+
+/// Up to `limit` dead-lettered jobs, oldest first, left in the queue.
+pub async fn list(config: &BrokerConfig, limit: usize) -> Result<Vec<DeadJob>, JobError> {
+    let (connection, _publisher, channel) = open(config, "imgtag dlq list").await?;
     let mut jobs = Vec::new();
     while jobs.len() < limit {
         let Some(message) = channel
@@ -77,13 +87,7 @@ pub async fn list(config: &BrokerConfig, limit: usize) -> Result<Vec<DeadJob>, J
 
 /// Moves up to `limit` dead-lettered jobs back to the jobs queue.
 pub async fn replay(config: &BrokerConfig, limit: usize) -> Result<DlqReport, JobError> {
-    let connection = connect(config, "imgtag dlq replay").await?;
-    let publisher = Publisher::open(&connection, config).await?;
-    topology::declare(publisher.channel(), config).await?;
-    let channel = connection
-        .create_channel()
-        .await
-        .map_err(|e| broker_error("opening a channel", e))?;
+    let (connection, publisher, channel) = open(config, "imgtag dlq replay").await?;
     // Only what is there now: a job that fails again while this runs goes
     // back to the dead-letter queue and must not be replayed twice.
     let waiting = channel

@@ -231,24 +231,15 @@ async fn settle(
     attempts: u32,
 ) -> Result<&'static str, JobError> {
     let body = &delivery.data;
-    if body.len() as u64 > context.max_job_bytes {
-        let error = JobError::TooLarge {
+    let parsed = if body.len() as u64 > context.max_job_bytes {
+        Err(JobError::TooLarge {
             size: body.len() as u64,
             limit: context.max_job_bytes,
-        };
-        tracing::warn!(code = error.code(), %error, "job refused unread");
-        return dead_letter(
-            context,
-            None,
-            body,
-            error.code(),
-            &error.to_string(),
-            false,
-            attempts,
-        )
-        .await;
-    }
-    let job = match Job::parse(body) {
+        })
+    } else {
+        Job::parse(body)
+    };
+    let job = match parsed {
         Ok(job) => job,
         Err(error) => {
             tracing::warn!(code = error.code(), %error, "job refused");
@@ -275,7 +266,7 @@ async fn settle(
             .await;
     let result: Result<JobOutcome, AppError> = match result {
         Ok(result) => result,
-        Err(join) => Err(JobError::Panicked(panic_message(join)).into()),
+        Err(join) => Err(JobError::panicked(join).into()),
     };
     match result {
         Ok(outcome) => {
@@ -346,18 +337,6 @@ async fn dead_letter(
     Ok("dead_lettered")
 }
 
-fn panic_message(join: tokio::task::JoinError) -> String {
-    if !join.is_panic() {
-        return join.to_string();
-    }
-    let payload = join.into_panic();
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "no message".into())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -366,7 +345,7 @@ mod tests {
     async fn a_panicking_job_task_becomes_its_message() {
         #[allow(clippy::panic)]
         let join = tokio::spawn(async { panic!("decoder exploded") }).await;
-        let error = JobError::Panicked(panic_message(join.unwrap_err()));
+        let error = JobError::panicked(join.unwrap_err());
         assert_eq!(error.code(), "job.panicked");
         assert!(!error.is_retryable());
         assert!(error.to_string().contains("decoder exploded"), "{error}");

@@ -71,6 +71,21 @@ pub enum JobError {
 }
 
 impl JobError {
+    /// `job.panicked` from a task that failed, with the panic's message.
+    pub fn panicked(join: tokio::task::JoinError) -> Self {
+        if !join.is_panic() {
+            return Self::Panicked(join.to_string());
+        }
+        let payload = join.into_panic();
+        Self::Panicked(
+            payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".into()),
+        )
+    }
+
     /// Stable machine-readable code.
     pub fn code(&self) -> &'static str {
         match self {
