@@ -347,9 +347,17 @@ impl WorkerProcess {
 
     /// Like [`WorkerProcess::start`], with extra environment variables.
     pub fn start_with(config: &Path, env: &[(&str, &str)]) -> Self {
+        Self::run(config, &["worker"], env)
+    }
+
+    /// Starts `imgtag --config CONFIG ARGS...` (a long-running command:
+    /// `worker`, `serve`), its log collected.
+    pub fn run(config: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(imgtag_bin())
             .current_dir(repo_root())
-            .args(["--config", &config.display().to_string(), "worker"])
+            .arg("--config")
+            .arg(config)
+            .args(args)
             .env_remove("IMGTAG_CONFIG")
             .env("IMGTAG_LOG", "info,lapin=warn")
             .envs(env.iter().copied())

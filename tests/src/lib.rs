@@ -7,8 +7,10 @@
 // Test fixtures: failing loudly with a message is their job.
 #![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
 
+pub mod api_server;
 pub mod broker;
 pub mod index_fixtures;
+pub mod openapi;
 pub mod tls_proxy;
 
 use std::path::{Path, PathBuf};

@@ -48,6 +48,57 @@ pub enum Command {
     Reprocess(ReprocessArgs),
     /// Inspect, replay or purge the dead-letter queue.
     Dlq(DlqArgs),
+    /// Serve the HTTP API and the search page (with --worker, also consume
+    /// the jobs queue in the same process).
+    Serve(ServeArgs),
+    /// Make a new API key for a tenant and print the lines that configure it.
+    ApiKey(ApiKeyArgs),
+}
+
+/// Where `search` and `stats` go instead of the local index.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RemoteArgs {
+    /// Ask the imgtag server at this URL (`http://host:8080`) instead of
+    /// opening the index here; the tenant is the one the API key grants.
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// The API key for --server.
+    #[arg(
+        long,
+        env = "IMGTAG_API_KEY",
+        hide_env_values = true,
+        requires = "server"
+    )]
+    pub api_key: Option<String>,
+}
+
+/// Arguments of `imgtag serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (default: `[api] listen`).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+    /// Also consume the jobs queue (RabbitMQ), so one process holds the
+    /// embedded index while serving it.
+    #[arg(long)]
+    pub worker: bool,
+    /// Jobs in flight at once with --worker (default: `[worker] concurrency`).
+    #[arg(long, requires = "worker", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub concurrency: Option<u16>,
+}
+
+/// Arguments of `imgtag api-key`.
+#[derive(Debug, clap::Args)]
+pub struct ApiKeyArgs {
+    /// The tenant the key grants.
+    #[arg(long)]
+    pub tenant: String,
+    /// Who will hold the key (for logs).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Print JSON (`key`, `sha256`, `tenant`) instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// What a job carries besides its source (ingest and publish).
@@ -91,9 +142,12 @@ pub struct IngestArgs {
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("query").required(true).args(["text", "image", "like"])))]
 pub struct SearchArgs {
-    /// The tenant to search in.
-    #[arg(long)]
-    pub tenant: String,
+    /// The tenant to search in (with --server: the key's tenant).
+    #[arg(long, required_unless_present = "server", conflicts_with = "server")]
+    pub tenant: Option<String>,
+    /// Ask a server instead of the local index.
+    #[command(flatten)]
+    pub remote: RemoteArgs,
     /// What to look for, in words.
     #[arg(long)]
     pub text: Option<String>,
@@ -158,9 +212,12 @@ pub struct DuplicatesArgs {
 /// Arguments of `imgtag stats`.
 #[derive(Debug, clap::Args)]
 pub struct StatsArgs {
-    /// The tenant.
-    #[arg(long)]
-    pub tenant: String,
+    /// The tenant (with --server: the key's tenant).
+    #[arg(long, required_unless_present = "server", conflicts_with = "server")]
+    pub tenant: Option<String>,
+    /// Ask a server instead of the local index.
+    #[command(flatten)]
+    pub remote: RemoteArgs,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,

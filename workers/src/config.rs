@@ -18,6 +18,7 @@ use imgtag_pipeline::rendition::{default_renditions, validate_renditions};
 use imgtag_pipeline::{DecodeLimits, QualityThresholds, RenditionSpec};
 use serde::{Deserialize, Serialize};
 
+use crate::api::ApiConfig;
 use crate::broker::{BrokerConfig, WorkerConfig};
 use crate::error::AppError;
 use crate::index::IndexConfig;
@@ -58,6 +59,8 @@ pub struct Config {
     pub broker: BrokerConfig,
     /// The queue consumer.
     pub worker: WorkerConfig,
+    /// The HTTP API (`imgtag serve`) and its keys.
+    pub api: ApiConfig,
     /// Log format.
     pub logging: LoggingConfig,
 }
@@ -77,6 +80,7 @@ impl Default for Config {
             vocabularies: BTreeMap::new(),
             broker: BrokerConfig::default(),
             worker: WorkerConfig::default(),
+            api: ApiConfig::default(),
             logging: LoggingConfig::default(),
         }
     }
@@ -176,6 +180,7 @@ impl Config {
         self.sources.validate().map_err(section("sources"))?;
         self.broker.validate().map_err(section("broker"))?;
         self.worker.validate().map_err(section("worker"))?;
+        self.api.validate().map_err(section("api"))?;
         for name in self.vocabularies.keys() {
             crate::index::ids::validate_identifier("vocabulary", name, 64)
                 .map_err(|e| AppError::Config(format!("vocabularies: {e}")))?;

@@ -31,6 +31,35 @@ pub enum AppError {
         /// Why.
         source: std::io::Error,
     },
+    /// The HTTP server could not listen or serve.
+    #[error("cannot serve HTTP on {address}: {source}")]
+    Listen {
+        /// The address.
+        address: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The imgtag server (`--server URL`) answered with an error.
+    #[error("the server answered {status} ({code}): {message}")]
+    Remote {
+        /// HTTP status.
+        status: u16,
+        /// The server's stable error code.
+        code: String,
+        /// The server's message.
+        message: String,
+        /// Whether the server said a retry could help.
+        retryable: bool,
+    },
+    /// The imgtag server (`--server URL`) could not be reached or answered
+    /// something that is not the API.
+    #[error("cannot use the server at {url}: {message}")]
+    Unreachable {
+        /// The server URL.
+        url: String,
+        /// Why.
+        message: String,
+    },
     /// A model could not be loaded or run.
     #[error(transparent)]
     Model(#[from] ModelError),
@@ -52,6 +81,9 @@ impl AppError {
             Self::Config(_) => "config.invalid",
             Self::Input { .. } => "input.unreadable",
             Self::Output { .. } => "output.unwritable",
+            Self::Listen { .. } => "api.listen_failed",
+            Self::Remote { .. } => "api.remote_error",
+            Self::Unreachable { .. } => "api.unreachable",
             Self::Model(error) => error.code(),
             Self::Image(error) => error.code(),
             Self::Index(error) => error.code(),
@@ -67,7 +99,8 @@ impl AppError {
                 source.kind(),
                 std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
             ),
-            Self::Output { .. } => true,
+            Self::Output { .. } | Self::Listen { .. } | Self::Unreachable { .. } => true,
+            Self::Remote { retryable, .. } => *retryable,
             Self::Model(error) => error.is_retryable(),
             Self::Image(error) => error.is_retryable(),
             Self::Index(error) => error.is_retryable(),

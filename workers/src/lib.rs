@@ -5,10 +5,12 @@
 //!   through pipeline, models, object store and index; [`events`]: the
 //!   result events; [`broker`]: RabbitMQ topology, publishing and the
 //!   worker loop; [`store`]: renditions in the object store; [`index`]: the
-//!   vector index; [`telemetry`]: logs and metrics.
+//!   vector index; [`telemetry`]: logs and metrics; [`api`]: the HTTP API
+//!   and the web page.
 //!
 //! See docs/ARCHITECTURE.md.
 
+pub mod api;
 pub mod broker;
 pub mod cli;
 pub mod commands;

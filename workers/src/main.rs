@@ -6,10 +6,11 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
+use imgtag_workers::api::discovery::locked_hint;
 use imgtag_workers::cli::{Cli, Command};
 use imgtag_workers::commands::{
-    classify, convert, dlq, duplicates, index, ingest, inspect, publish, reprocess, search, stats,
-    tag, worker,
+    api_key, classify, convert, dlq, duplicates, index, ingest, inspect, publish, reprocess,
+    search, serve, stats, tag, worker,
 };
 use imgtag_workers::telemetry;
 use imgtag_workers::{AppError, Config};
@@ -20,6 +21,9 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error[{}]: {error}", error.code());
+            if let Some(hint) = locked_hint(&error) {
+                eprintln!("hint: {hint}");
+            }
             ExitCode::from(2)
         }
     }
@@ -28,7 +32,7 @@ fn main() -> ExitCode {
 fn run(cli: &Cli) -> Result<ExitCode, AppError> {
     let config = Config::load(cli.config.as_deref())?;
     let default_filter = match cli.command {
-        Command::Worker(_) => "info",
+        Command::Worker(_) | Command::Serve(_) => "info",
         _ => "warn",
     };
     telemetry::init_logging(config.logging.format, default_filter);
@@ -93,6 +97,16 @@ fn run(cli: &Cli) -> Result<ExitCode, AppError> {
         Command::Worker(args) => {
             worker::run(&config, args)?;
             ExitCode::SUCCESS
+        }
+        Command::Serve(args) => {
+            serve::run(&config, args)?;
+            ExitCode::SUCCESS
+        }
+        Command::ApiKey(args) => {
+            let output = api_key::run(args)?;
+            print(args.json, &output, true, |out| {
+                api_key::write_text(&output, out)
+            })
         }
         Command::Publish(args) => {
             let output = publish::run(&config, args)?;

@@ -162,6 +162,11 @@ impl Processor {
         self.inner.store.describe()
     }
 
+    /// The object store holding renditions and originals.
+    pub fn store(&self) -> &ObjectStorage {
+        &self.inner.store
+    }
+
     /// The loaded models.
     pub fn tagger(&self) -> &Tagger {
         &self.inner.tagger
@@ -336,6 +341,24 @@ impl Processor {
         Ok(outcome)
     }
 
+    /// The classifier's embedding of an uploaded image (what `image`
+    /// vectors hold), through the same bounded decoder and checks as jobs.
+    pub async fn embed_image(&self, bytes: Bytes) -> Result<Vec<f32>, AppError> {
+        self.on_cpu(move |inner| {
+            let (_, classification) = inner
+                .without_renditions
+                .process_with(&bytes, |image| inner.tagger.classifier().classify(image))?;
+            Ok(classification?.embedding)
+        })
+        .await
+    }
+
+    /// The semantic vector of words (what `semantic` vectors compare with).
+    pub async fn text_vector(&self, text: String) -> Result<Vec<f32>, AppError> {
+        self.on_cpu(move |inner| Ok(inner.tagger.semantic().text_vector(&text)?))
+            .await
+    }
+
     /// Decode, checks, renditions and models on the blocking pool, bounded.
     async fn run_cpu(
         &self,
@@ -343,18 +366,9 @@ impl Processor {
         bytes: Bytes,
         vocabulary: Option<String>,
     ) -> Result<(ProcessedImage, Option<ImageTags>), AppError> {
-        let _permit = self
-            .inner
-            .cpu
-            .acquire()
-            .await
-            .map_err(|_| JobError::Panicked("the processor is shutting down".into()))?;
-        let inner = Arc::clone(&self.inner);
         let wants_tags = job.wants(Operation::Tags);
         let wants_renditions = job.wants(Operation::Renditions);
-        let span = tracing::Span::current();
-        let result = tokio::task::spawn_blocking(move || {
-            let _entered = span.enter();
+        self.on_cpu(move |inner| {
             let pipeline = if wants_renditions {
                 &inner.with_renditions
             } else {
@@ -367,7 +381,28 @@ impl Processor {
                 })
             })?;
             let tagged = tagged.transpose()?;
-            Ok::<_, AppError>((processed, tagged))
+            Ok((processed, tagged))
+        })
+        .await
+    }
+
+    /// Runs `work` on the blocking pool once one of the CPU permits is
+    /// free, in the caller's span; a panic becomes `job.panicked`.
+    async fn on_cpu<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Inner) -> Result<T, AppError> + Send + 'static,
+    ) -> Result<T, AppError> {
+        let _permit = self
+            .inner
+            .cpu
+            .acquire()
+            .await
+            .map_err(|_| JobError::Panicked("the processor is shutting down".into()))?;
+        let inner = Arc::clone(&self.inner);
+        let span = tracing::Span::current();
+        let result = tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            work(&inner)
         })
         .await;
         match result {

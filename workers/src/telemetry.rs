@@ -9,6 +9,7 @@
 //!   outcome, a stable error code, a stage or a model name.
 
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 
 use metrics_exporter_prometheus::PrometheusBuilder;
@@ -44,8 +45,10 @@ pub fn init_logging(format: LogFormat, default_filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("IMGTAG_LOG").unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(format!("{default_filter},qdrant_edge=error"))
     });
+    // Colours only on a terminal: piped logs go to collectors and files.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     // A second installation (tests calling commands twice) is harmless.
     let _ = match format {

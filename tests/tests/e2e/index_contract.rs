@@ -254,6 +254,12 @@ async fn contract(index: &Index, run: &str) {
         assert_eq!(hits[0].image.record.image_id, probe.image_id().unwrap());
         assert!((hits[0].score - 1.0).abs() < 1e-4, "{}", hits[0].score);
         assert!(hits.windows(2).all(|w| w[0].score >= w[1].score));
+        // Paging: `offset` skips the best results, `limit` bounds the page.
+        let page = scope
+            .search(vector, values.clone(), &everything(), 3, 4, None)
+            .await
+            .unwrap();
+        assert_eq!(page, hits[4..7]);
         let exact = scope
             .search(
                 vector,

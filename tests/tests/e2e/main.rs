@@ -4,6 +4,7 @@
 // Helpers of a test binary may fail the test the short way.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod api;
 mod classify;
 mod cli;
 mod convert;
@@ -17,5 +18,6 @@ mod ingest;
 mod inspect;
 mod model_files;
 mod parity;
+mod serve;
 mod tagging;
 mod worker;

@@ -1,5 +1,6 @@
 //! One module per subcommand, and what they share ([`support`]).
 
+pub mod api_key;
 pub mod classify;
 pub mod convert;
 pub mod dlq;
@@ -10,6 +11,7 @@ pub mod inspect;
 pub mod publish;
 pub mod reprocess;
 pub mod search;
+pub mod serve;
 pub mod stats;
 pub mod support;
 pub mod tag;

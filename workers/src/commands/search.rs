@@ -6,16 +6,19 @@
 
 use std::io::Write;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::support::{analyse_file, load_tagger, runtime};
+use crate::api::client::{ApiClient, RemoteQuery};
 use crate::cli::{FilterArgs, SearchArgs};
 use crate::config::Config;
 use crate::error::AppError;
-use crate::index::{Hit, ImageFilter, ImageId, Index, TenantId, VectorName};
+use crate::index::{
+    Hit, ImageFilter, ImageId, Index, IndexError, TenantId, TenantIndex, VectorName,
+};
 
-/// The ranked results.
-#[derive(Debug, Serialize)]
+/// The ranked results (also the HTTP API's search response).
+#[derive(Debug, Serialize, Deserialize)]
 pub struct SearchOutput {
     /// The query, for people (`text: ...`, `image: FILE`, `like: ID`).
     pub query: String,
@@ -36,30 +39,70 @@ pub fn image_filter(args: &FilterArgs) -> ImageFilter {
     }
 }
 
-/// What the query is, with its vector when one is computed here.
-enum Query {
+/// What a search compares with.
+#[derive(Debug, Clone)]
+pub enum SearchBy {
+    /// A vector computed from the query (text or example image), with the
+    /// query as people read it.
     Vector(VectorName, Vec<f32>, String),
+    /// A stored image's own vector (the image itself left out).
     Like(ImageId),
 }
 
-/// Runs the command.
+/// Runs a search in one tenant.
+pub async fn search_tenant(
+    scope: &TenantIndex<'_>,
+    by: SearchBy,
+    filter: &ImageFilter,
+    limit: usize,
+    offset: usize,
+) -> Result<SearchOutput, IndexError> {
+    Ok(match by {
+        SearchBy::Vector(vector, values, query) => SearchOutput {
+            query,
+            hits: scope
+                .search(vector, values, filter, limit, offset, None)
+                .await?,
+        },
+        SearchBy::Like(id) => SearchOutput {
+            query: format!("like: {id}"),
+            hits: scope
+                .more_like_this(id, VectorName::Image, filter, limit)
+                .await?,
+        },
+    })
+}
+
+/// Runs the command (against the local index, or `--server`).
 pub fn run(config: &Config, args: &SearchArgs) -> Result<SearchOutput, AppError> {
-    let tenant = TenantId::new(args.tenant.clone())?;
+    if let Some(server) = &args.remote.server {
+        let client = ApiClient::new(server, args.remote.api_key.as_deref().unwrap_or(""))?;
+        let query = match (&args.text, &args.image, &args.like) {
+            (Some(text), _, _) => RemoteQuery::Text(text),
+            (None, Some(path), _) => RemoteQuery::Image(path),
+            (None, None, Some(id)) => RemoteQuery::Like(id),
+            (None, None, None) => {
+                return Err(AppError::Config("give --text, --image or --like".into()));
+            }
+        };
+        return runtime()?.block_on(client.search(query, &args.filter, args.limit, &config.decode));
+    }
+    let tenant = TenantId::new(args.tenant.clone().unwrap_or_default())?;
     let filter = image_filter(&args.filter);
     let query = match (&args.text, &args.image, &args.like) {
         (Some(text), _, _) => {
             let vector = load_tagger(config)?.semantic().text_vector(text)?;
-            Query::Vector(VectorName::Semantic, vector, format!("text: {text}"))
+            SearchBy::Vector(VectorName::Semantic, vector, format!("text: {text}"))
         }
         (None, Some(path), _) => {
             let analysis = analyse_file(config, &load_tagger(config)?, path)?;
-            Query::Vector(
+            SearchBy::Vector(
                 VectorName::Image,
                 analysis.embedding,
                 format!("image: {}", path.display()),
             )
         }
-        (None, None, Some(id)) => Query::Like(id.parse()?),
+        (None, None, Some(id)) => SearchBy::Like(id.parse()?),
         (None, None, None) => {
             return Err(AppError::Config("give --text, --image or --like".into()));
         }
@@ -67,22 +110,7 @@ pub fn run(config: &Config, args: &SearchArgs) -> Result<SearchOutput, AppError>
     let limit = usize::from(args.limit);
     runtime()?.block_on(async {
         let index = Index::open(&config.index).await?;
-        let scope = index.tenant(tenant);
-        let (query, hits) = match query {
-            Query::Vector(vector, values, query) => (
-                query,
-                scope
-                    .search(vector, values, &filter, limit, 0, None)
-                    .await?,
-            ),
-            Query::Like(id) => (
-                format!("like: {id}"),
-                scope
-                    .more_like_this(id, VectorName::Image, &filter, limit)
-                    .await?,
-            ),
-        };
-        Ok(SearchOutput { query, hits })
+        Ok(search_tenant(&index.tenant(tenant), query, &filter, limit, 0).await?)
     })
 }
 

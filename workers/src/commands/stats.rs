@@ -1,22 +1,24 @@
 //! `imgtag stats --tenant T`: the tenant's stock: total images, counts by
 //! tag, customer, project, format, capture month and quality flag, the
 //! sensitive images, and the near-duplicate pairs (see
-//! [`super::duplicates`]: one index look-up per image).
+//! [`super::duplicates`]: one index look-up per image). With `--server`,
+//! the server's `/api/v1/stats` answers instead.
 
 use std::io::Write;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::duplicates::all_pairs;
 use super::support::runtime;
+use crate::api::client::ApiClient;
 use crate::cli::StatsArgs;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::index::query::MAX_LIMIT;
-use crate::index::{FacetCount, FacetField, ImageFilter, Index, TenantId};
+use crate::index::{FacetCount, FacetField, ImageFilter, Index, TenantId, TenantIndex};
 
-/// The stock of one tenant.
-#[derive(Debug, Serialize)]
+/// The stock of one tenant (also the HTTP API's stats response).
+#[derive(Debug, Serialize, Deserialize)]
 pub struct StatsOutput {
     /// The tenant.
     pub tenant_id: String,
@@ -42,29 +44,37 @@ pub struct StatsOutput {
 
 /// Runs the command.
 pub fn run(config: &Config, args: &StatsArgs) -> Result<StatsOutput, AppError> {
-    let tenant = TenantId::new(args.tenant.clone())?;
+    if let Some(server) = &args.remote.server {
+        let client = ApiClient::new(server, args.remote.api_key.as_deref().unwrap_or(""))?;
+        return runtime()?.block_on(client.stats());
+    }
+    let tenant = TenantId::new(args.tenant.clone().unwrap_or_default())?;
     runtime()?.block_on(async {
         let index = Index::open(&config.index).await?;
-        let scope = index.tenant(tenant.clone());
-        let every = ImageFilter {
-            include_sensitive: true,
-            ..ImageFilter::default()
-        };
-        let total = scope.count(&every).await?;
-        let safe = scope.count(&ImageFilter::default()).await?;
-        let facet = |field| scope.facet(field, &every, MAX_LIMIT);
-        Ok(StatsOutput {
-            tenant_id: tenant.to_string(),
-            total,
-            sensitive: total.saturating_sub(safe),
-            duplicate_pairs: all_pairs(&scope).await?.pairs.len() as u64,
-            tags: facet(FacetField::Tag).await?,
-            customers: facet(FacetField::Customer).await?,
-            projects: facet(FacetField::Project).await?,
-            formats: facet(FacetField::Format).await?,
-            months: facet(FacetField::CaptureMonth).await?,
-            quality_flags: facet(FacetField::QualityFlag).await?,
-        })
+        tenant_stats(&index.tenant(tenant)).await
+    })
+}
+
+/// The stock of the tenant `scope` sees.
+pub async fn tenant_stats(scope: &TenantIndex<'_>) -> Result<StatsOutput, AppError> {
+    let every = ImageFilter {
+        include_sensitive: true,
+        ..ImageFilter::default()
+    };
+    let total = scope.count(&every).await?;
+    let safe = scope.count(&ImageFilter::default()).await?;
+    let facet = |field| scope.facet(field, &every, MAX_LIMIT);
+    Ok(StatsOutput {
+        tenant_id: scope.tenant().to_string(),
+        total,
+        sensitive: total.saturating_sub(safe),
+        duplicate_pairs: all_pairs(scope).await?.pairs.len() as u64,
+        tags: facet(FacetField::Tag).await?,
+        customers: facet(FacetField::Customer).await?,
+        projects: facet(FacetField::Project).await?,
+        formats: facet(FacetField::Format).await?,
+        months: facet(FacetField::CaptureMonth).await?,
+        quality_flags: facet(FacetField::QualityFlag).await?,
     })
 }
 

@@ -1,5 +1,6 @@
 //! What several commands share: the async runtime, progress bars, turning
-//! files and directories into jobs.
+//! files and directories into jobs, signals and model batch metrics for the
+//! long-running commands.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -7,6 +8,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use imgtag_pipeline::DecodeLimits;
 use indicatif::{ProgressBar, ProgressStyle};
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::cli::JobFields;
@@ -14,6 +16,7 @@ use crate::error::AppError;
 use crate::index::TenantId;
 use crate::input::read_image_file;
 use crate::jobs::{Job, JobSource, Operation, SCHEMA_VERSION};
+use crate::process::Processor;
 
 /// Namespace of the job ids `ingest` and `publish` derive for files.
 const FILE_JOB_NAMESPACE: Uuid = Uuid::from_u128(0x5d2e_8a41_c7f3_4b09_9e6d_1f84_a2c5_7b30);
@@ -219,4 +222,31 @@ pub fn load_tagger(config: &crate::config::Config) -> Result<imgtag_models::Tagg
         &runtime,
         &config.tagging,
     )?)
+}
+
+/// Cancels `shutdown` on SIGTERM or SIGINT.
+pub fn spawn_signal_handler(shutdown: CancellationToken) -> Result<(), AppError> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let signal_error = |e: std::io::Error| AppError::Config(format!("cannot watch signals: {e}"));
+    let mut terminate = signal(SignalKind::terminate()).map_err(signal_error)?;
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(signal_error)?;
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = terminate.recv() => tracing::info!("SIGTERM: shutting down"),
+            _ = interrupt.recv() => tracing::info!("SIGINT: shutting down"),
+        }
+        shutdown.cancel();
+    });
+    Ok(())
+}
+
+/// Publishes the models' batch counters every 5 s until aborted.
+pub fn spawn_batch_stats(processor: &Processor) -> tokio::task::JoinHandle<()> {
+    let processor = processor.clone();
+    tokio::spawn(async move {
+        loop {
+            crate::telemetry::record_batches(processor.tagger());
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        }
+    })
 }

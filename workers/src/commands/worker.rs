@@ -2,11 +2,9 @@
 //! store, serves metrics if configured, and consumes the jobs queue until
 //! SIGTERM or SIGINT (then exits 0 after the grace period at most).
 
-use std::time::Duration;
-
 use tokio_util::sync::CancellationToken;
 
-use super::support::runtime;
+use super::support::{runtime, spawn_batch_stats, spawn_signal_handler};
 use crate::broker;
 use crate::cli::WorkerArgs;
 use crate::config::Config;
@@ -27,13 +25,7 @@ pub fn run(config: &Config, args: &WorkerArgs) -> Result<(), AppError> {
         let shutdown = CancellationToken::new();
         spawn_signal_handler(shutdown.clone())?;
         let processor = Processor::open(config, &[]).await?;
-        let batches = processor.clone();
-        let stats = tokio::spawn(async move {
-            loop {
-                telemetry::record_batches(batches.tagger());
-                tokio::time::sleep(Duration::from_secs(5)).await;
-            }
-        });
+        let stats = spawn_batch_stats(&processor);
         tracing::info!(
             index = processor.index().backend_name(),
             store = processor.store_location(),
@@ -47,20 +39,4 @@ pub fn run(config: &Config, args: &WorkerArgs) -> Result<(), AppError> {
         tracing::info!("worker stopped");
         result
     })
-}
-
-/// Cancels `shutdown` on SIGTERM or SIGINT.
-fn spawn_signal_handler(shutdown: CancellationToken) -> Result<(), AppError> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let signal_error = |e: std::io::Error| AppError::Config(format!("cannot watch signals: {e}"));
-    let mut terminate = signal(SignalKind::terminate()).map_err(signal_error)?;
-    let mut interrupt = signal(SignalKind::interrupt()).map_err(signal_error)?;
-    tokio::spawn(async move {
-        tokio::select! {
-            _ = terminate.recv() => tracing::info!("SIGTERM: shutting down"),
-            _ = interrupt.recv() => tracing::info!("SIGINT: shutting down"),
-        }
-        shutdown.cancel();
-    });
-    Ok(())
 }

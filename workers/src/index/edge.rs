@@ -215,11 +215,17 @@ impl EdgeBackend {
             with_vector: WithVector::Bool(request.with_vectors),
             with_payload: WithPayloadInterface::Bool(true),
         };
+        let (offset, limit) = (request.offset, request.limit);
         let points = self
             .shared(move |shard| shard.query(query).map_err(engine_error))
             .await?;
+        // A shard answers the best `offset + limit` points and leaves the
+        // skipping to Qdrant's collection layer, which the embedded engine
+        // does not have: skip here (qdrant-edge is pinned, so this holds).
         points
             .into_iter()
+            .skip(offset)
+            .take(limit)
             .map(|point| {
                 Ok(Hit {
                     score: point.score,

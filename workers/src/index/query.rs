@@ -52,7 +52,7 @@ pub struct VectorSearch {
 }
 
 /// One search result.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hit {
     /// Cosine similarity to the query.
     pub score: f32,
@@ -62,12 +62,12 @@ pub struct Hit {
 }
 
 /// One stored image.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredImage {
     /// Its payload.
     pub record: ImageRecord,
     /// Its vectors, when asked for.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vectors: Option<ImageVectors>,
 }
 

@@ -1,0 +1,310 @@
+//! The endpoints. Every `/api/v1` handler takes a [`Caller`] first, so the
+//! key is checked before anything else runs, and reads only through
+//! `index().tenant(caller.tenant)`: the tenant never comes from a
+//! parameter.
+
+use axum::Json;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::ApiError;
+use super::params::{QueryParams, facet_field};
+use crate::commands::search::{SearchBy, SearchOutput, search_tenant};
+use crate::commands::stats::{StatsOutput, tenant_stats};
+use crate::error::AppError;
+use crate::index::query::MAX_LIMIT;
+use crate::index::{FacetCount, ImageId, ImageRecord, VectorName};
+use crate::process::ORIGINAL;
+
+/// The OpenAPI document (`docs/openapi.json`, served as is).
+pub const OPENAPI: &str = include_str!("../../../docs/openapi.json");
+/// Facet values returned when `limit` is not given.
+const DEFAULT_FACET_LIMIT: usize = 100;
+
+/// `GET /healthz`: the process is up.
+pub async fn health() -> Json<Status> {
+    Json(Status {
+        status: "ok",
+        index: None,
+    })
+}
+
+/// `GET /readyz`: models loaded (the server listens only after) and the
+/// index answering; 503 while shutting down or when the index fails.
+pub async fn ready(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
+    if state.shutdown.is_cancelled() {
+        return Err(ApiError::Unavailable("shutting down".into()));
+    }
+    let index = state.processor.index();
+    index
+        .info()
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("index: {e}")))?;
+    Ok(Json(Status {
+        status: "ready",
+        index: Some(index.backend_name()),
+    }))
+}
+
+/// Health and readiness answers.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Status {
+    /// `ok` or `ready`.
+    pub status: &'static str,
+    /// The index backend (`edge` or `server`), once ready.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<&'static str>,
+}
+
+/// `GET /api/v1/openapi.json`.
+pub async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
+/// `GET /api/v1/search?text=...`: images nearest to words.
+pub async fn search_text(
+    caller: Caller,
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<SearchOutput>, ApiError> {
+    let params = QueryParams::parse(raw.as_deref())?;
+    let text = params
+        .text
+        .clone()
+        .ok_or_else(|| ApiError::BadRequest("give `text`".into()))?;
+    let limit = params.limit(state.max_limit)?;
+    let vector = state.processor.text_vector(text.clone()).await?;
+    let by = SearchBy::Vector(VectorName::Semantic, vector, format!("text: {text}"));
+    search(&state, &caller, by, &params, limit).await
+}
+
+/// `POST /api/v1/search/image` (multipart, one `image` field): images like
+/// the uploaded one.
+pub async fn search_upload(
+    caller: Caller,
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Json<SearchOutput>, ApiError> {
+    let mut multipart = multipart.map_err(|rejection| {
+        ApiError::BadRequest(format!(
+            "send the image as multipart/form-data: {}",
+            rejection.body_text()
+        ))
+    })?;
+    let params = QueryParams::parse(raw.as_deref())?;
+    if params.text.is_some() {
+        return Err(ApiError::BadRequest(
+            "an image search takes no `text`".into(),
+        ));
+    }
+    let limit = params.limit(state.max_limit)?;
+    let mut upload: Option<(String, Bytes)> = None;
+    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+        match field.name() {
+            Some("image") if upload.is_none() => {
+                let name = field
+                    .file_name()
+                    .map_or_else(|| "upload".to_owned(), printable);
+                let bytes = field.bytes().await.map_err(multipart_error)?;
+                upload = Some((name, bytes));
+            }
+            Some("image") => {
+                return Err(ApiError::BadRequest("send one `image` field".into()));
+            }
+            other => {
+                return Err(ApiError::BadRequest(format!(
+                    "unknown form field {:?} (send the file as `image`)",
+                    other.unwrap_or("")
+                )));
+            }
+        }
+    }
+    let (name, bytes) =
+        upload.ok_or_else(|| ApiError::BadRequest("no `image` field in the form".into()))?;
+    let vector = state.processor.embed_image(bytes).await?;
+    let by = SearchBy::Vector(VectorName::Image, vector, format!("image: {name}"));
+    search(&state, &caller, by, &params, limit).await
+}
+
+/// `GET /api/v1/images/{id}/similar`: images like a stored one.
+pub async fn similar(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<SearchOutput>, ApiError> {
+    let params = QueryParams::parse(raw.as_deref())?;
+    params.refuse_text_and_offset("a similar-images search")?;
+    let limit = params.limit(state.max_limit)?;
+    let by = SearchBy::Like(image_id(&id)?);
+    search(&state, &caller, by, &params, limit).await
+}
+
+async fn search(
+    state: &AppState,
+    caller: &Caller,
+    by: SearchBy,
+    params: &QueryParams,
+    limit: usize,
+) -> Result<Json<SearchOutput>, ApiError> {
+    let scope = state.processor.index().tenant(caller.tenant.clone());
+    let output = search_tenant(&scope, by, &params.filter, limit, params.offset)
+        .await
+        .map_err(AppError::from)?;
+    Ok(Json(output))
+}
+
+/// `GET /api/v1/images/{id}`: one image's record.
+pub async fn image(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ImageRecord>, ApiError> {
+    let scope = state.processor.index().tenant(caller.tenant);
+    let image = scope
+        .get(image_id(&id)?, false)
+        .await
+        .map_err(AppError::from)?;
+    Ok(Json(image.record))
+}
+
+/// `GET /api/v1/images/{id}/renditions/{name}`: a rendition's bytes, with
+/// its content type, `Cache-Control`, and an `ETag` answered with 304.
+/// The stored original is not served (it may carry the metadata the
+/// renditions strip).
+pub async fn rendition(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((id, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let id = image_id(&id)?;
+    let missing = || ApiError::NotFound(format!("image {id} has no rendition {name:?}"));
+    if name == ORIGINAL {
+        return Err(missing());
+    }
+    let scope = state.processor.index().tenant(caller.tenant);
+    let record = scope.get(id, false).await.map_err(AppError::from)?.record;
+    let rendition = record.renditions.get(&name).ok_or_else(missing)?;
+    let content_type = content_type(&rendition.format).ok_or_else(missing)?;
+    let etag = format!(
+        "\"{}\"",
+        &hex::encode(Sha256::digest(format!(
+            "{}\n{}\n{}\n{}",
+            rendition.uri, rendition.format, rendition.bytes, record.updated_at
+        )))[..32]
+    );
+    let cache = format!("private, max-age={}", state.rendition_max_age_secs);
+    let common = [
+        (header::ETAG, etag.clone()),
+        (header::CACHE_CONTROL, cache),
+        (header::VARY, "Authorization".to_owned()),
+    ];
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|tag| tag.trim() == etag || tag.trim() == "*")
+        });
+    if matches {
+        return Ok((StatusCode::NOT_MODIFIED, common).into_response());
+    }
+    let bytes = state
+        .processor
+        .store()
+        .get(&rendition.uri, state.max_rendition_bytes)
+        .await
+        .map_err(AppError::from)?;
+    let mut response = (common, bytes).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    Ok(response)
+}
+
+/// `GET /api/v1/facets/{field}`: how many images carry each value.
+pub async fn facets(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(field): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<FacetsOutput>, ApiError> {
+    let facet = facet_field(&field)?;
+    let params = QueryParams::parse(raw.as_deref())?;
+    params.refuse_text_and_offset("a facet")?;
+    let limit = match params.limit {
+        None => DEFAULT_FACET_LIMIT,
+        Some(_) => params.limit(MAX_LIMIT)?,
+    };
+    let scope = state.processor.index().tenant(caller.tenant);
+    let counts = scope
+        .facet(facet, &params.filter, limit)
+        .await
+        .map_err(AppError::from)?;
+    Ok(Json(FacetsOutput { field, counts }))
+}
+
+/// Counts of one field's values.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct FacetsOutput {
+    /// The field (`tag`, `customer`, ...).
+    pub field: String,
+    /// Most frequent first.
+    pub counts: Vec<FacetCount>,
+}
+
+/// `GET /api/v1/stats`: the tenant's stock (what `imgtag stats` prints).
+pub async fn stats(
+    caller: Caller,
+    State(state): State<AppState>,
+) -> Result<Json<StatsOutput>, ApiError> {
+    let scope = state.processor.index().tenant(caller.tenant);
+    Ok(Json(tenant_stats(&scope).await?))
+}
+
+/// Anything else.
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound("no such endpoint (see /api/v1/openapi.json)".into())
+}
+
+fn image_id(text: &str) -> Result<ImageId, ApiError> {
+    text.parse::<ImageId>()
+        .map_err(|_| ApiError::NotFound(format!("image {text:?} not found")))
+}
+
+/// The media type of a stored rendition format.
+fn content_type(format: &str) -> Option<&'static str> {
+    Some(match format {
+        "webp" => "image/webp",
+        "avif" => "image/avif",
+        "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        _ => return None,
+    })
+}
+
+fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError {
+    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::TooLarge(format!("upload too large: {}", error.body_text()))
+    } else {
+        ApiError::BadRequest(format!("malformed form: {}", error.body_text()))
+    }
+}
+
+/// A client-supplied file name, safe to echo: no control characters, at
+/// most 200 characters.
+fn printable(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .take(200)
+        .collect()
+}
