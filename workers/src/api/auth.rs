@@ -138,7 +138,11 @@ impl FromRequestParts<AppState> for Caller {
             .keys
             .check(key)
             .ok_or(ApiError::Unauthorized("invalid API key"))?;
-        tracing::Span::current().record("tenant", caller.tenant.as_str());
+        let span = tracing::Span::current();
+        span.record("tenant", caller.tenant.as_str());
+        if let Some(name) = &caller.key_name {
+            span.record("key", name.as_str());
+        }
         Ok(caller)
     }
 }

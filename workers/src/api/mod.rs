@@ -14,7 +14,7 @@
 //! is read, uploads then go through the same bounded decoder as jobs, CPU
 //! work (text and image vectors) shares the processor's permits, and every
 //! request has a timeout. Each request runs in a `request` span (method,
-//! route, tenant) and counts towards `imgtag_http_requests_total{route,
+//! route, tenant, key name) and counts towards `imgtag_http_requests_total{route,
 //! status}` and `imgtag_http_request_seconds{route}`.
 
 pub mod auth;
@@ -123,6 +123,7 @@ async fn observe(request: Request, next: Next) -> Response {
         method = %request.method(),
         route,
         tenant = tracing::field::Empty,
+        key = tracing::field::Empty,
     );
     let started = Instant::now();
     let response = next.run(request).instrument(span.clone()).await;
