@@ -86,7 +86,10 @@ pub async fn search_text(
 }
 
 /// `POST /api/v1/search/image` (multipart, one `image` field): images like
-/// the uploaded one.
+/// the uploaded one. The whole body is read (within the body limit) before
+/// anything is refused: answering while the client is still sending makes
+/// its connection reset, and it would see a broken pipe instead of the
+/// error.
 pub async fn search_upload(
     caller: Caller,
     State(state): State<AppState>,
@@ -99,6 +102,21 @@ pub async fn search_upload(
             rejection.body_text()
         ))
     })?;
+    let mut images: Vec<(String, Bytes)> = Vec::new();
+    let mut unknown: Option<String> = None;
+    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+        let name = field.name().map(str::to_owned);
+        let file_name = field
+            .file_name()
+            .map_or_else(|| "upload".to_owned(), printable);
+        let bytes = field.bytes().await.map_err(multipart_error)?;
+        match name.as_deref() {
+            Some("image") => images.push((file_name, bytes)),
+            other => {
+                unknown.get_or_insert_with(|| printable(other.unwrap_or("")));
+            }
+        }
+    }
     let params = QueryParams::parse(raw.as_deref())?;
     if params.text.is_some() {
         return Err(ApiError::BadRequest(
@@ -106,29 +124,17 @@ pub async fn search_upload(
         ));
     }
     let limit = params.limit(state.max_limit)?;
-    let mut upload: Option<(String, Bytes)> = None;
-    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
-        match field.name() {
-            Some("image") if upload.is_none() => {
-                let name = field
-                    .file_name()
-                    .map_or_else(|| "upload".to_owned(), printable);
-                let bytes = field.bytes().await.map_err(multipart_error)?;
-                upload = Some((name, bytes));
-            }
-            Some("image") => {
-                return Err(ApiError::BadRequest("send one `image` field".into()));
-            }
-            other => {
-                return Err(ApiError::BadRequest(format!(
-                    "unknown form field {:?} (send the file as `image`)",
-                    other.unwrap_or("")
-                )));
-            }
-        }
+    if let Some(field) = unknown {
+        return Err(ApiError::BadRequest(format!(
+            "unknown form field {field:?} (send the file as `image`)"
+        )));
     }
-    let (name, bytes) =
-        upload.ok_or_else(|| ApiError::BadRequest("no `image` field in the form".into()))?;
+    if images.len() > 1 {
+        return Err(ApiError::BadRequest("send one `image` field".into()));
+    }
+    let (name, bytes) = images
+        .pop()
+        .ok_or_else(|| ApiError::BadRequest("no `image` field in the form".into()))?;
     let vector = state.processor.embed_image(bytes).await?;
     let by = SearchBy::Vector(VectorName::Image, vector, format!("image: {name}"));
     search(&state, &caller, by, &params, limit).await
