@@ -5,9 +5,7 @@
 //! embedded index admits one process). While it runs, the data directory
 //! names its URL, so a local `imgtag search` can point the user at it.
 
-use tokio_util::sync::CancellationToken;
-
-use super::support::{runtime, spawn_batch_stats, spawn_signal_handler};
+use super::support::{Service, runtime, start_service};
 use crate::api::discovery::Announcement;
 use crate::api::{self, AppState};
 use crate::broker;
@@ -15,8 +13,6 @@ use crate::cli::ServeArgs;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::index::BackendKind;
-use crate::process::Processor;
-use crate::telemetry;
 
 /// Runs until stopped.
 pub fn run(config: &Config, args: &ServeArgs) -> Result<(), AppError> {
@@ -34,18 +30,13 @@ pub fn run(config: &Config, args: &ServeArgs) -> Result<(), AppError> {
                 .into(),
         ));
     }
-    let mut worker = config.worker.clone();
-    if let Some(concurrency) = args.concurrency {
-        worker.concurrency = concurrency;
-    }
     runtime()?.block_on(async {
-        if !worker.metrics_listen.is_empty() {
-            telemetry::init_metrics(&worker.metrics_listen)?;
-        }
-        let shutdown = CancellationToken::new();
-        spawn_signal_handler(shutdown.clone())?;
-        let processor = Processor::open(config, &[]).await?;
-        let stats = spawn_batch_stats(&processor);
+        let Service {
+            worker,
+            shutdown,
+            processor,
+            stats,
+        } = start_service(config, args.concurrency).await?;
         let state = AppState::new(processor.clone(), config, shutdown.clone())?;
         let keys = state.keys().len();
         let router = api::router(state, &config.api);

@@ -250,3 +250,41 @@ pub fn spawn_batch_stats(processor: &Processor) -> tokio::task::JoinHandle<()> {
         }
     })
 }
+
+/// What a long-running command (`worker`, `serve`) runs with.
+pub struct Service {
+    /// `[worker]`, with the command line's concurrency.
+    pub worker: crate::broker::WorkerConfig,
+    /// Cancelled by SIGTERM or SIGINT.
+    pub shutdown: CancellationToken,
+    /// Models, index and object store.
+    pub processor: Processor,
+    /// The models' batch metrics task (abort it when done).
+    pub stats: tokio::task::JoinHandle<()>,
+}
+
+/// Starts what `worker` and `serve` share (inside the runtime): the metrics
+/// endpoint if configured, the signal handler, the processor and its batch
+/// metrics.
+pub async fn start_service(
+    config: &crate::config::Config,
+    concurrency: Option<u16>,
+) -> Result<Service, AppError> {
+    let mut worker = config.worker.clone();
+    if let Some(concurrency) = concurrency {
+        worker.concurrency = concurrency;
+    }
+    if !worker.metrics_listen.is_empty() {
+        crate::telemetry::init_metrics(&worker.metrics_listen)?;
+    }
+    let shutdown = CancellationToken::new();
+    spawn_signal_handler(shutdown.clone())?;
+    let processor = Processor::open(config, &[]).await?;
+    let stats = spawn_batch_stats(&processor);
+    Ok(Service {
+        worker,
+        shutdown,
+        processor,
+        stats,
+    })
+}

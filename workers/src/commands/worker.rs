@@ -2,30 +2,21 @@
 //! store, serves metrics if configured, and consumes the jobs queue until
 //! SIGTERM or SIGINT (then exits 0 after the grace period at most).
 
-use tokio_util::sync::CancellationToken;
-
-use super::support::{runtime, spawn_batch_stats, spawn_signal_handler};
+use super::support::{Service, runtime, start_service};
 use crate::broker;
 use crate::cli::WorkerArgs;
 use crate::config::Config;
 use crate::error::AppError;
-use crate::process::Processor;
-use crate::telemetry;
 
 /// Runs until stopped.
 pub fn run(config: &Config, args: &WorkerArgs) -> Result<(), AppError> {
-    let mut worker = config.worker.clone();
-    if let Some(concurrency) = args.concurrency {
-        worker.concurrency = concurrency;
-    }
     runtime()?.block_on(async {
-        if !worker.metrics_listen.is_empty() {
-            telemetry::init_metrics(&worker.metrics_listen)?;
-        }
-        let shutdown = CancellationToken::new();
-        spawn_signal_handler(shutdown.clone())?;
-        let processor = Processor::open(config, &[]).await?;
-        let stats = spawn_batch_stats(&processor);
+        let Service {
+            worker,
+            shutdown,
+            processor,
+            stats,
+        } = start_service(config, args.concurrency).await?;
         tracing::info!(
             index = processor.index().backend_name(),
             store = processor.store_location(),
