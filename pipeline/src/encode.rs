@@ -99,7 +99,7 @@ pub fn encode(image: &DynamicImage, options: &EncodeOptions) -> Result<Vec<u8>, 
                     "WebP cannot hold {width}x{height} (max side {WEBP_MAX_SIDE})"
                 )));
             }
-            let encoder = match &image {
+            let encoder = match image.as_ref() {
                 DynamicImage::ImageRgba8(rgba) => webp::Encoder::from_rgba(rgba, width, height),
                 _ => webp::Encoder::from_rgb(image.as_bytes(), width, height),
             };
@@ -124,12 +124,17 @@ pub fn encode(image: &DynamicImage, options: &EncodeOptions) -> Result<Vec<u8>, 
                 .map_err(|e| failed(&e))?;
         }
         OutputFormat::Jpeg => {
-            let rgb = match &image {
-                DynamicImage::ImageRgba8(rgba) => over_white(rgba),
-                other => other.to_rgb8(),
+            // `to_8bit` gave RGB (used as it is) or RGBA (flattened).
+            let flattened;
+            let rgb: &[u8] = match image.as_ref() {
+                DynamicImage::ImageRgba8(rgba) => {
+                    flattened = over_white(rgba);
+                    flattened.as_raw()
+                }
+                other => other.as_bytes(),
             };
             JpegEncoder::new_with_quality(&mut out, options.quality)
-                .write_image(rgb.as_raw(), width, height, image::ExtendedColorType::Rgb8)
+                .write_image(rgb, width, height, image::ExtendedColorType::Rgb8)
                 .map_err(|e| failed(&e))?;
         }
         OutputFormat::Png => {

@@ -107,10 +107,15 @@ pub fn render(
     let mut order: Vec<usize> = (0..specs.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(specs[i].max_side));
     let mut made: Vec<Option<Rendition>> = vec![None; specs.len()];
-    let mut source = image.clone();
+    // Each rendition is resized from the previous (larger) one; the decoded
+    // image itself is only borrowed.
+    let mut source = std::borrow::Cow::Borrowed(image);
     for index in order {
         let spec = &specs[index];
-        let resized = fit_within(&source, spec.max_side)?;
+        let resized = match fit_within(&source, spec.max_side)? {
+            std::borrow::Cow::Owned(smaller) => std::borrow::Cow::Owned(smaller),
+            std::borrow::Cow::Borrowed(_) => source.clone(),
+        };
         let bytes = encode(&resized, &spec.encode_options())?;
         made[index] = Some(Rendition {
             name: spec.name.clone(),

@@ -3,18 +3,23 @@
 //! premultiplied alpha (the resizer multiplies before and divides after), so
 //! transparent pixels do not bleed their colour into visible ones.
 
+use std::borrow::Cow;
+
 use fast_image_resize::images::Image;
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
-use image::{DynamicImage, RgbImage, RgbaImage};
+use image::{DynamicImage, GrayImage, RgbImage, RgbaImage};
 
 use crate::error::PipelineError;
 
-/// The image as 8-bit RGB, or RGBA when it has an alpha channel.
-pub fn to_8bit(image: &DynamicImage) -> DynamicImage {
+/// The image as 8-bit RGB, or RGBA when it has an alpha channel; borrowed
+/// when it already is (no copy of the pixels).
+pub fn to_8bit(image: &DynamicImage) -> Cow<'_, DynamicImage> {
     match image {
-        DynamicImage::ImageRgb8(_) | DynamicImage::ImageRgba8(_) => image.clone(),
-        other if other.color().has_alpha() => DynamicImage::ImageRgba8(other.to_rgba8()),
-        other => DynamicImage::ImageRgb8(other.to_rgb8()),
+        DynamicImage::ImageRgb8(_) | DynamicImage::ImageRgba8(_) => Cow::Borrowed(image),
+        other if other.color().has_alpha() => {
+            Cow::Owned(DynamicImage::ImageRgba8(other.to_rgba8()))
+        }
+        other => Cow::Owned(DynamicImage::ImageRgb8(other.to_rgb8())),
     }
 }
 
@@ -30,26 +35,45 @@ pub fn fitted_size(width: u32, height: u32, max_side: u32) -> (u32, u32) {
     (fit(width), fit(height))
 }
 
-/// `image` (8-bit RGB or RGBA, see [`to_8bit`]) resized to fit within
-/// `max_side`; returned as it is when it already fits.
-pub fn fit_within(image: &DynamicImage, max_side: u32) -> Result<DynamicImage, PipelineError> {
+/// `image` as 8-bit RGB or RGBA (see [`to_8bit`]) resized to fit within
+/// `max_side` (Lanczos3); borrowed, not copied, when it already fits and is
+/// 8-bit. 8-bit grey stays grey.
+pub fn fit_within(
+    image: &DynamicImage,
+    max_side: u32,
+) -> Result<Cow<'_, DynamicImage>, PipelineError> {
     let (width, height) = fitted_size(image.width(), image.height(), max_side);
     if (width, height) == (image.width(), image.height()) {
         return Ok(to_8bit(image));
     }
-    let source = to_8bit(image);
-    let pixel_type = if source.color().has_alpha() {
-        PixelType::U8x4
-    } else {
-        PixelType::U8x3
+    resize_to(image, width, height, FilterType::Lanczos3).map(Cow::Owned)
+}
+
+/// `image` resized to exactly `width` x `height` with `filter`: 8-bit grey
+/// as grey, everything else as 8-bit RGB or RGBA (see [`to_8bit`]).
+pub fn resize_to(
+    image: &DynamicImage,
+    width: u32,
+    height: u32,
+    filter: FilterType,
+) -> Result<DynamicImage, PipelineError> {
+    let source = match image {
+        DynamicImage::ImageLuma8(_) => Cow::Borrowed(image),
+        other => to_8bit(other),
+    };
+    let pixel_type = match source.as_ref() {
+        DynamicImage::ImageLuma8(_) => PixelType::U8,
+        DynamicImage::ImageRgba8(_) => PixelType::U8x4,
+        _ => PixelType::U8x3,
     };
     let mut target = Image::new(width, height, pixel_type);
-    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(filter));
     Resizer::new()
-        .resize(&source, &mut target, &options)
+        .resize(source.as_ref(), &mut target, &options)
         .map_err(|e| PipelineError::Encode(format!("resize failed: {e}")))?;
     let buffer = target.into_vec();
     let image = match pixel_type {
+        PixelType::U8 => GrayImage::from_raw(width, height, buffer).map(DynamicImage::ImageLuma8),
         PixelType::U8x4 => RgbaImage::from_raw(width, height, buffer).map(DynamicImage::ImageRgba8),
         _ => RgbImage::from_raw(width, height, buffer).map(DynamicImage::ImageRgb8),
     };
@@ -61,6 +85,21 @@ mod tests {
     use image::Rgba;
 
     use super::*;
+
+    #[test]
+    fn fitting_borrows_what_fits_and_keeps_grey_grey() {
+        let rgb = DynamicImage::new_rgb8(100, 50);
+        assert!(matches!(fit_within(&rgb, 256).unwrap(), Cow::Borrowed(_)));
+        let grey = DynamicImage::new_luma8(1000, 500);
+        let smaller = fit_within(&grey, 256).unwrap();
+        assert!(matches!(smaller.as_ref(), DynamicImage::ImageLuma8(_)));
+        assert_eq!((smaller.width(), smaller.height()), (256, 128));
+        let wide = DynamicImage::new_rgb16(10, 10);
+        assert!(matches!(
+            fit_within(&wide, 256).unwrap().as_ref(),
+            DynamicImage::ImageRgb8(_)
+        ));
+    }
 
     #[test]
     fn fits_the_long_side_and_never_upscales() {

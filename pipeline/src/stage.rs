@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 
-use image::RgbImage;
+use image::{DynamicImage, RgbImage};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
@@ -179,7 +179,7 @@ impl Pipeline {
         }
     }
 
-    fn model_input(&self, image: &image::DynamicImage) -> Result<RgbImage, PipelineError> {
+    fn model_input(&self, image: &DynamicImage) -> Result<RgbImage, PipelineError> {
         let (width, height) = (image.width(), image.height());
         let short = width.min(height);
         let target = self.config.model_input_short_side;
@@ -189,7 +189,13 @@ impl Pipeline {
         } else {
             width.max(height)
         };
-        Ok(fit_within(image, long_bound)?.to_rgb8())
+        // `into_rgb8` moves an RGB image's pixels; `to_rgb8` would convert
+        // every pixel even when nothing changes.
+        Ok(match fit_within(image, long_bound)? {
+            std::borrow::Cow::Owned(resized) => resized.into_rgb8(),
+            std::borrow::Cow::Borrowed(DynamicImage::ImageRgb8(rgb)) => rgb.clone(),
+            std::borrow::Cow::Borrowed(other) => other.to_rgb8(),
+        })
     }
 }
 

@@ -48,7 +48,7 @@ pub fn run(config: &Config, args: &ConvertArgs) -> Result<Written, AppError> {
     let decoded = imgtag_pipeline::decode_with_hint(&bytes, &config.decode, hint)?;
     let image = match args.max_side {
         Some(max_side) => fit_within(&decoded.image, max_side)?,
-        None => decoded.image,
+        None => std::borrow::Cow::Borrowed(&decoded.image),
     };
     let encoded = encode(&image, &options)?;
     write_atomically(&args.output, &encoded)?;
