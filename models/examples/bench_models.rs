@@ -546,13 +546,13 @@ fn bench(
                 }
                 _ => {
                     let a = TextEncoder::load(store, runtime, &nowait).unwrap();
-                    let b1_nowait = batcher_b1(a.batcher(), &text_items);
+                    let b1_nowait = batcher_b1(a.batcher().unwrap(), &text_items);
                     drop(a);
                     let b = TextEncoder::load(store, runtime, &default_wait).unwrap();
                     (
                         b1_nowait,
-                        batcher_b1(b.batcher(), &text_items),
-                        batcher_b8(b.batcher(), &text_b8),
+                        batcher_b1(b.batcher().unwrap(), &text_items),
+                        batcher_b8(b.batcher().unwrap(), &text_b8),
                     )
                 }
             };

@@ -7,6 +7,8 @@
 //! attention-masked mean of `last_hidden_state`, L2-normalised. Requests are
 //! batched ([`crate::batcher`]); a batch is padded to its longest sequence.
 
+use std::sync::{Mutex, OnceLock, PoisonError};
+
 use ndarray::{Array2, Axis};
 use ort::session::Session;
 use ort::value::TensorRef;
@@ -28,10 +30,17 @@ const HIDDEN: &str = "last_hidden_state";
 /// small enough that tokenising it is cheap.
 pub const MAX_TEXT_BYTES: usize = 16 * 1024;
 
-/// A loaded text encoder.
+/// A text encoder: the tokenizer at once, the model's session on first use
+/// (or [`TextEncoder::preload`]). `imgtag ingest` and the worker never
+/// embed text once the ConSE label vectors are cached, and a loaded MiniLM
+/// session holds about 120 MiB.
 #[derive(Debug)]
 pub struct TextEncoder {
-    batcher: Batcher<TextRun>,
+    batcher: OnceLock<Batcher<TextRun>>,
+    loading: Mutex<()>,
+    store: ModelStore,
+    runtime: Runtime,
+    pool: PoolConfig,
     tokenizer: Tokenizer,
     entry: ModelEntry,
     dimensions: usize,
@@ -47,7 +56,8 @@ pub struct Tokens {
 }
 
 impl TextEncoder {
-    /// Loads the tokenizer and the model (both sha256-checked).
+    /// Loads the tokenizer (sha256-checked); the model is loaded (and
+    /// checked) on first use.
     pub fn load(
         store: &ModelStore,
         runtime: &Runtime,
@@ -76,15 +86,31 @@ impl TextEncoder {
             }))
             .map_err(|e| tokenizer_error(e.to_string()))?;
         tokenizer.with_padding(None);
-        let loaded = session::load(store, runtime, MODEL_KEY, pool)?;
-        let entry = loaded.entry.clone();
-        let run = TextRun { dimensions };
+        pool.validate().map_err(|message| ModelError::Session {
+            model: MODEL_KEY.into(),
+            message,
+        })?;
         Ok(Self {
-            batcher: Batcher::start(run, loaded, pool)?,
+            batcher: OnceLock::new(),
+            loading: Mutex::new(()),
+            store: store.clone(),
+            runtime: runtime.clone(),
+            pool: *pool,
             tokenizer,
-            entry,
+            entry: entry.clone(),
             dimensions,
         })
+    }
+
+    /// Loads the model now (sha256-checked), so that the first text is not
+    /// slower than the others and a bad model file is reported at start.
+    pub fn preload(&self) -> Result<(), ModelError> {
+        self.batcher().map(|_| ())
+    }
+
+    /// Whether the model's session is loaded.
+    pub fn is_loaded(&self) -> bool {
+        self.batcher.get().is_some()
     }
 
     /// The manifest entry (model id and version for provenance).
@@ -97,9 +123,23 @@ impl TextEncoder {
         self.dimensions
     }
 
-    /// The batcher (for its counters).
-    pub fn batcher(&self) -> &Batcher<TextRun> {
-        &self.batcher
+    /// The batcher (for its counters), loading the model on first use.
+    pub fn batcher(&self) -> Result<&Batcher<TextRun>, ModelError> {
+        if let Some(batcher) = self.batcher.get() {
+            return Ok(batcher);
+        }
+        // One loader at a time; the others find it loaded.
+        let _loading = self.loading.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(batcher) = self.batcher.get() {
+            return Ok(batcher);
+        }
+        let loaded = session::load(&self.store, &self.runtime, MODEL_KEY, &self.pool)?;
+        let run = TextRun {
+            dimensions: self.dimensions,
+        };
+        let batcher = Batcher::start(run, loaded, &self.pool)?;
+        tracing::debug!(model = MODEL_KEY, "text encoder loaded on first use");
+        Ok(self.batcher.get_or_init(|| batcher))
     }
 
     /// Tokenises `text` (truncated to the model's limit).
@@ -132,13 +172,13 @@ impl TextEncoder {
 
     /// The sentence vector of `text` (blocking; not for async tasks).
     pub fn embed(&self, text: &str) -> Result<Vec<f32>, ModelError> {
-        self.batcher.run(self.tokenize(text)?)
+        self.batcher()?.run(self.tokenize(text)?)
     }
 
     /// The sentence vector of `text`, from async code.
     pub async fn embed_async(&self, text: &str) -> Result<Vec<f32>, ModelError> {
         let tokens = self.tokenize(text)?;
-        self.batcher.run_async(tokens).await
+        self.batcher()?.run_async(tokens).await
     }
 
     /// Sentence vectors of many texts (they share batches), in order.
@@ -147,7 +187,7 @@ impl TextEncoder {
             .iter()
             .map(|text| self.tokenize(text.as_ref()))
             .collect::<Result<Vec<_>, _>>()?;
-        self.batcher.run_all(tokens)
+        self.batcher()?.run_all(tokens)
     }
 }
 

@@ -4,8 +4,10 @@
 use std::process::Command;
 
 use imgtag_models::vector::dot;
-use imgtag_models::{ImageTags, TagSource, Vocabulary};
-use imgtag_tests::{SAMPLES, imgtag_bin, repo_root, sample, sample_rgb, tagger};
+use imgtag_models::{ImageTags, TagSource, Tagger, TaggerConfig, Vocabulary};
+use imgtag_tests::{
+    SAMPLES, imgtag_bin, install_dir, repo_root, runtime, sample, sample_rgb, store, tagger,
+};
 use serde_json::Value;
 
 fn tag(name: &str) -> ImageTags {
@@ -82,6 +84,26 @@ fn text_queries_find_the_right_photo() {
     assert_eq!(best_match("a photo of a cat"), "chelsea.png");
     assert_eq!(best_match("a motorbike"), "motorcycle_left.png");
     assert_eq!(best_match("a rocket launch"), "rocket.jpg");
+}
+
+#[test]
+fn the_text_encoder_loads_only_when_text_is_embedded() {
+    // The shared tagger has filled the label-vector cache; a tagger built
+    // on it tags images without ever loading MiniLM (ingest and workers).
+    let shared = tagger();
+    let mut config = TaggerConfig::default();
+    config.conse.cache_dir = install_dir().join("cache").join("tests");
+    let fresh = Tagger::load(&store(), &runtime(), &config).unwrap();
+    fresh.tag(&sample_rgb("coffee.png"), None).unwrap();
+    assert!(
+        !fresh.text().is_loaded(),
+        "tagging an image loaded the text encoder"
+    );
+    let words = "a cup of coffee";
+    let vector = fresh.semantic().text_vector(words).unwrap();
+    assert!(fresh.text().is_loaded());
+    assert_eq!(vector, shared.semantic().text_vector(words).unwrap());
+    fresh.text().preload().unwrap();
 }
 
 #[test]

@@ -37,6 +37,13 @@ pub fn run(config: &Config, args: &ServeArgs) -> Result<(), AppError> {
             processor,
             stats,
         } = start_service(config, args.concurrency).await?;
+        // Text search needs the text encoder, which the processor loads on
+        // first use: load it now, so a bad model file stops the start and
+        // the first query is as quick as the others.
+        let tagger = processor.clone();
+        tokio::task::spawn_blocking(move || tagger.tagger().text().preload())
+            .await
+            .map_err(|e| AppError::Config(format!("loading the text encoder failed: {e}")))??;
         let state = AppState::new(processor.clone(), config, shutdown.clone())?;
         let keys = state.keys().len();
         let router = api::router(state, &config.api);
