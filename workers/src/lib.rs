@@ -15,6 +15,7 @@ pub mod broker;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod cpu_pool;
 pub mod derived_tags;
 pub mod error;
 pub mod events;

@@ -15,6 +15,12 @@ use imgtag_workers::commands::{
 use imgtag_workers::telemetry;
 use imgtag_workers::{AppError, Config};
 
+/// mimalloc rather than glibc's malloc for Rust's allocations: image
+/// buffers of several MiB come and go on many threads, and glibc keeps them
+/// in per-thread arenas (BENCHMARKS.md measures the difference).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(&cli) {
@@ -65,6 +71,7 @@ fn run(cli: &Cli) -> Result<ExitCode, AppError> {
         Command::Ingest(args) => {
             let output = ingest::run(&config, args)?;
             if args.json {
+                let _ = ingest::write_summary(&output, &mut std::io::stderr().lock());
                 if output.all_succeeded() {
                     ExitCode::SUCCESS
                 } else {

@@ -11,9 +11,9 @@
 //! same point and the same objects. A job whose bytes are already stored by
 //! *another* job is a duplicate: nothing is rewritten.
 //!
-//! CPU work runs on tokio's blocking pool behind a semaphore
-//! (`pipeline.max_concurrency`); a panic there is caught at the job
-//! boundary and becomes `job.panicked`.
+//! CPU work runs on the processor's own threads ([`CpuPool`], one per
+//! core) behind a semaphore of as many permits; a panic there is caught at
+//! the job boundary and becomes `job.panicked`.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -26,6 +26,7 @@ use imgtag_pipeline::{Pipeline, PipelineConfig, ProcessedImage};
 use tokio::sync::Semaphore;
 
 use crate::config::Config;
+use crate::cpu_pool::{CpuPool, PoolError};
 use crate::derived_tags::derived_tags;
 use crate::error::AppError;
 use crate::events::{EventDuplicate, EventTag};
@@ -72,8 +73,9 @@ pub struct JobOutcome {
     pub duplicates: Vec<EventDuplicate>,
     /// Models the result depends on.
     pub models: Vec<String>,
-    /// Milliseconds per stage: `fetch`, `cpu` (decode, checks, renditions,
-    /// models), `store`, `index`.
+    /// Milliseconds per stage: `fetch`, `queue` (waiting for a CPU permit),
+    /// `cpu` (decode, checks, renditions, models), `duplicates`, `store`,
+    /// `index`.
     pub timings_ms: BTreeMap<String, f64>,
 }
 
@@ -93,6 +95,7 @@ struct Inner {
     store: ObjectStorage,
     sources: SourceReader,
     cpu: Semaphore,
+    cpu_threads: CpuPool,
     keep_originals: bool,
     max_input_bytes: u64,
     models: Vec<String>,
@@ -144,6 +147,8 @@ impl Processor {
                 store,
                 sources,
                 cpu: Semaphore::new(cpu_permits),
+                cpu_threads: CpuPool::new(cpu_permits, "imgtag-cpu")
+                    .map_err(|e| AppError::Config(format!("cannot start the CPU threads: {e}")))?,
                 keep_originals: config.store.keep_originals,
                 max_input_bytes: config.decode.max_input_bytes,
                 models,
@@ -210,9 +215,9 @@ impl Processor {
         };
         timings.insert("fetch".to_owned(), elapsed_ms(started));
 
-        let started = Instant::now();
-        let (processed, tagged) = self.run_cpu(job, bytes.clone(), vocabulary).await?;
-        timings.insert("cpu".to_owned(), elapsed_ms(started));
+        let (processed, tagged) = self
+            .run_cpu(job, bytes.clone(), vocabulary, &mut timings)
+            .await?;
         let inspection = &processed.inspection;
         let sha256 = inspection.fingerprints.sha256.clone();
         let image_id = ImageId::derive(&job.tenant_id, &sha256)?;
@@ -359,16 +364,18 @@ impl Processor {
             .await
     }
 
-    /// Decode, checks, renditions and models on the blocking pool, bounded.
+    /// Decode, checks, renditions and models on the blocking pool, bounded;
+    /// records the wait for a permit (`queue`) and the work (`cpu`).
     async fn run_cpu(
         &self,
         job: &Job,
         bytes: Bytes,
         vocabulary: Option<String>,
+        timings: &mut BTreeMap<String, f64>,
     ) -> Result<(ProcessedImage, Option<ImageTags>), AppError> {
         let wants_tags = job.wants(Operation::Tags);
         let wants_renditions = job.wants(Operation::Renditions);
-        self.on_cpu(move |inner| {
+        self.on_cpu_timed(timings, move |inner| {
             let pipeline = if wants_renditions {
                 &inner.with_renditions
             } else {
@@ -392,25 +399,37 @@ impl Processor {
         &self,
         work: impl FnOnce(&Inner) -> Result<T, AppError> + Send + 'static,
     ) -> Result<T, AppError> {
+        self.on_cpu_timed(&mut BTreeMap::new(), work).await
+    }
+
+    /// [`Processor::on_cpu`], recording the wait for a permit as `queue`
+    /// and the work as `cpu` in `timings` (milliseconds).
+    async fn on_cpu_timed<T: Send + 'static>(
+        &self,
+        timings: &mut BTreeMap<String, f64>,
+        work: impl FnOnce(&Inner) -> Result<T, AppError> + Send + 'static,
+    ) -> Result<T, AppError> {
+        let waiting = Instant::now();
         let _permit = self
             .inner
             .cpu
             .acquire()
             .await
             .map_err(|_| JobError::Panicked("the processor is shutting down".into()))?;
+        timings.insert("queue".to_owned(), elapsed_ms(waiting));
+        let working = Instant::now();
         let inner = Arc::clone(&self.inner);
-        let span = tracing::Span::current();
-        let result = tokio::task::spawn_blocking(move || {
-            let _entered = span.enter();
-            work(&inner)
-        })
-        .await;
+        let result = self.inner.cpu_threads.run(move || work(&inner)).await;
+        timings.insert("cpu".to_owned(), elapsed_ms(working));
         match result {
             Ok(result) => result,
-            Err(join) => {
-                let error = JobError::panicked(join);
+            Err(PoolError::Panicked(message)) => {
+                let error = JobError::Panicked(message);
                 tracing::error!(%error, "image processing panicked");
                 Err(error.into())
+            }
+            Err(PoolError::Closed) => {
+                Err(JobError::Panicked("the processor is shutting down".into()).into())
             }
         }
     }

@@ -78,6 +78,7 @@ pub fn record_stages(timings_ms: &BTreeMap<String, f64>) {
     for (stage, ms) in timings_ms {
         let stage = match stage.as_str() {
             "fetch" => "fetch",
+            "queue" => "queue",
             "cpu" => "cpu",
             "duplicates" => "duplicates",
             "store" => "store",
