@@ -133,7 +133,8 @@ pub struct IngestArgs {
     /// Images processed at once (default: `[worker] concurrency`).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: Option<u16>,
-    /// Print one JSON result event per image instead of the summary table.
+    /// Print one JSON result event per image instead of the summary table
+    /// (the totals line then goes to stderr).
     #[arg(long)]
     pub json: bool,
 }

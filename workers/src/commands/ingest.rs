@@ -128,9 +128,15 @@ pub fn write_text(output: &IngestOutput, out: &mut impl Write) -> std::io::Resul
             }
         }
     }
+    writeln!(out)?;
+    write_summary(output, out)
+}
+
+/// The totals line (with `--json` it goes to stderr, after the events).
+pub fn write_summary(output: &IngestOutput, out: &mut impl Write) -> std::io::Result<()> {
     writeln!(
         out,
-        "\n{} images in {:.2} s ({:.2} images/s; {:.1} s with start-up): {} processed, {} duplicates, {} failed",
+        "{} images in {:.2} s ({:.2} images/s; {:.1} s with start-up): {} processed, {} duplicates, {} failed",
         output.events.len(),
         output.seconds,
         output.images_per_second(),
