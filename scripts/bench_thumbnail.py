@@ -87,52 +87,59 @@ def best_time(commands: list[list[str]], rounds: int) -> float:
     return best
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--imgtag", type=Path, required=True, help="the imgtag binary")
-    parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
+def require_tools() -> None:
     for tool in ("vips", "vipsthumbnail", "vipsheader", "taskset"):
         if not shutil.which(tool):
             raise SystemExit(f"{tool} is required (apt-get install libvips-tools util-linux)")
 
-    work = REPO / ".imgtag" / "bench"
-    inputs, huge = make_inputs(work)
-    out = work / "out"
-    out.mkdir(exist_ok=True)
+
+def measure(imgtag: Path, inputs: list[Path], out: Path, rounds: int) -> dict:
+    """The thumbnail path of `inputs`, imgtag against vipsthumbnail, both
+    pinned to core 0, one process per image, best of `rounds`."""
+    out.mkdir(parents=True, exist_ok=True)
     pin = ["taskset", "-c", "0"]
-    ours = [pin + [str(args.imgtag), "convert", str(p), "--format", "webp", "--max-side", "256",
+    ours = [pin + [str(imgtag), "convert", str(p), "--format", "webp", "--max-side", "256",
                    "--quality", "80", "-o", str(out / f"{p.stem}.imgtag.webp")] for p in inputs]
     vips = [pin + ["vipsthumbnail", str(p), "--size", "256", "-o",
                    str(out / f"{p.stem}.vips.webp[Q=80,strip]")] for p in inputs]
     # vips is told to use one worker thread too (VIPS_CONCURRENCY), besides the pinning.
     os.environ["VIPS_CONCURRENCY"] = "1"
-    t_ours = best_time(ours, args.rounds)
-    t_vips = best_time(vips, args.rounds)
-
-    rss_kib = peak_rss_kib([str(args.imgtag), "convert", str(huge), "--format", "webp",
-                            "--max-side", "256", "-o", str(out / "huge.webp")])
-    megapixels = [round(w * h / 1e6, 1) for w, h in map(dimensions, inputs + [huge])]
-
+    t_ours = best_time(ours, rounds)
+    t_vips = best_time(vips, rounds)
     n = len(inputs)
-    results = {
+    return {
         "what": "decode JPEG -> 256 px long side -> WebP q80, one process per image, 1 core",
         "images": n,
-        "megapixels": megapixels[:-1],
+        "megapixels": [round(w * h / 1e6, 1) for w, h in map(dimensions, inputs)],
         "imgtag_images_per_s": round(n / t_ours, 2),
         "vipsthumbnail_images_per_s": round(n / t_vips, 2),
         "ratio_imgtag_over_vips": round(t_vips / t_ours, 2),
-        "imgtag_peak_rss_mib_50mp": round(rss_kib / 1024, 1),
-        "huge_megapixels": megapixels[-1],
-        "machine": f"{platform.machine()} {os.cpu_count()} cores, {platform.platform()}",
+        "rounds": rounds,
         "vips": subprocess.run(["vipsthumbnail", "--vips-version"], capture_output=True,
                                text=True).stdout.strip(),
     }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--imgtag", type=Path, required=True, help="the imgtag binary")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    require_tools()
+
+    work = REPO / ".imgtag" / "bench"
+    inputs, huge = make_inputs(work)
+    out = work / "out"
+    results = measure(args.imgtag, inputs, out, args.rounds)
+    rss_kib = peak_rss_kib([str(args.imgtag), "convert", str(huge), "--format", "webp",
+                            "--max-side", "256", "-o", str(out / "huge.webp")])
+    results["imgtag_peak_rss_mib_50mp"] = round(rss_kib / 1024, 1)
+    results["huge_megapixels"] = round(50.0, 1)
+    results["machine"] = f"{platform.machine()} {os.cpu_count()} cores, {platform.platform()}"
     print(f"{'what':<44} {'imgtag':>10} {'vipsthumbnail':>14} {'ratio':>7}")
     print(f"{'thumbnail path, images/s (1 core)':<44} {results['imgtag_images_per_s']:>10} "
           f"{results['vipsthumbnail_images_per_s']:>14} {results['ratio_imgtag_over_vips']:>7}")
-    print(f"imgtag peak RSS, {megapixels[-1]} MP JPEG -> 256 px WebP: "
-          f"{results['imgtag_peak_rss_mib_50mp']} MiB")
+    print(f"imgtag peak RSS, 50 MP JPEG -> 256 px WebP: {results['imgtag_peak_rss_mib_50mp']} MiB")
     (REPO / "bench").mkdir(exist_ok=True)
     (REPO / "bench" / "thumbnail.json").write_text(json.dumps(results, indent=2) + "\n")
     return 0
