@@ -191,11 +191,7 @@ impl Pipeline {
         };
         // `into_rgb8` moves an RGB image's pixels; `to_rgb8` would convert
         // every pixel even when nothing changes.
-        Ok(match fit_within(image, long_bound)? {
-            std::borrow::Cow::Owned(resized) => resized.into_rgb8(),
-            std::borrow::Cow::Borrowed(DynamicImage::ImageRgb8(rgb)) => rgb.clone(),
-            std::borrow::Cow::Borrowed(other) => other.to_rgb8(),
-        })
+        Ok(fit_within(image, long_bound)?.into_owned().into_rgb8())
     }
 }
 

@@ -40,8 +40,8 @@ pub fn run(config: &Config, args: &ServeArgs) -> Result<(), AppError> {
         // Text search needs the text encoder, which the processor loads on
         // first use: load it now, so a bad model file stops the start and
         // the first query is as quick as the others.
-        let tagger = processor.clone();
-        tokio::task::spawn_blocking(move || tagger.tagger().text().preload())
+        let loading = processor.clone();
+        tokio::task::spawn_blocking(move || loading.tagger().text().preload())
             .await
             .map_err(|e| AppError::Config(format!("loading the text encoder failed: {e}")))??;
         let state = AppState::new(processor.clone(), config, shutdown.clone())?;
