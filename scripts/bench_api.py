@@ -62,7 +62,7 @@ def main():
     work = Path(tempfile.mkdtemp(prefix="imgtag-bench-api-"))
     config = work / "imgtag.toml"
     base = (f'[index.edge]\ndir = "{work / "index"}"\n[store]\nurl = "{work / "objects"}"\n'
-            f'[tagging.conse]\ncache_dir = "{ROOT / ".imgtag" / "cache" / "bench"}"\n')
+            f'[analyzers.semantic.conse]\ncache_dir = "{ROOT / ".imgtag" / "cache" / "bench"}"\n')
     config.write_text(base)
     run("ingest", str(SAMPLES), "--tenant", "bench", config=config)
     key = json.loads(run("api-key", "--tenant", "bench", "--json"))

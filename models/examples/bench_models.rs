@@ -1,8 +1,9 @@
 //! Benchmarks of imgtag's models on pre-decoded sample images (decode is
 //! never timed): inference latency and throughput straight on ONNX Runtime
 //! sessions and through the batcher, preprocessing cost, pool layouts,
-//! dynamic batching under concurrent callers, the full `Tagger::tag`, and
-//! (with `--rss`, in its own process) peak RSS with every model loaded.
+//! dynamic batching under concurrent callers, and (with `--rss`, in its
+//! own process) peak RSS with every model loaded. The analyzers as a whole
+//! are measured by `workers/examples/bench_floor.rs`.
 //!
 //! Run it through `scripts/bench_models`, which also runs the Python peer in
 //! the same run and writes `bench/models.json` and `docs/BENCH_MODELS.md`:
@@ -19,15 +20,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use image::RgbImage;
 use imgtag_models::batcher::{BatchModel, Batcher};
 use imgtag_models::text::Tokens;
 use imgtag_models::{
-    Classifier, ModelStore, NsfwDetector, PoolConfig, Runtime, RuntimeConfig, Tagger, TaggerConfig,
-    TextEncoder,
+    Classifier, ModelStore, NsfwDetector, PoolConfig, Runtime, RuntimeConfig, TextEncoder,
 };
 use ndarray::{Array2, Array3, Array4};
 use ort::session::Session;
@@ -288,11 +287,15 @@ fn status_kib(key: &str) -> u64 {
 
 fn rss(store: &ModelStore, runtime: &Runtime, samples: &[(String, RgbImage)]) -> Value {
     let before = status_kib("VmHWM:");
-    let tagger = Tagger::load(store, runtime, &TaggerConfig::default()).unwrap();
+    let classifier = Classifier::load(store, runtime, &PoolConfig::default()).unwrap();
+    let nsfw = NsfwDetector::load(store, runtime, &PoolConfig::default()).unwrap();
+    let text = TextEncoder::load(store, runtime, &PoolConfig::default()).unwrap();
+    text.preload().unwrap();
     let loaded = status_kib("VmRSS:");
     for _ in 0..3 {
         for (_, image) in samples {
-            tagger.tag(image, None).unwrap();
+            classifier.classify(image).unwrap();
+            nsfw.score(image).unwrap();
         }
     }
     let hwm = status_kib("VmHWM:");
@@ -306,7 +309,7 @@ fn rss(store: &ModelStore, runtime: &Runtime, samples: &[(String, RgbImage)]) ->
         mib(before)
     );
     json!({
-        "what": "Tagger::load(TaggerConfig::default()) then Tagger::tag of every sample 3 times; /proc/self/status",
+        "what": "classifier, NSFW and text encoder loaded (default pools), then every sample classified and scored 3 times; /proc/self/status",
         "vmhwm_mib": mib(hwm),
         "vmrss_after_load_mib": mib(loaded),
         "vmrss_end_mib": mib(rss),
@@ -623,41 +626,6 @@ fn bench(
         }
     }
 
-    // Tagger::tag vs its model inferences alone.
-    let mut tagging = Vec::new();
-    for wait in [2_000u64, 0] {
-        let mut config = TaggerConfig::default();
-        for p in [&mut config.classifier, &mut config.nsfw, &mut config.text] {
-            p.max_wait_us = wait;
-        }
-        let tagger = Arc::new(Tagger::load(store, runtime, &config).unwrap());
-        let mut i = 0;
-        let mut stages = (Vec::new(), Vec::new(), Vec::new());
-        let times = time_runs(
-            || {
-                let tags = tagger.tag(images[i % images.len()], None).unwrap();
-                stages.0.push(tags.timings.preprocess);
-                stages.1.push(tags.timings.inference);
-                stages.2.push(tags.timings.postprocess);
-                i += 1;
-            },
-            10,
-            seconds.max(3.0),
-            200,
-        );
-        eprintln!("tag (max_wait_us {wait}): {:.2} ms", median_ms(&times));
-        tagging.push(json!({
-            "config": format!("TaggerConfig::default() with max_wait_us {wait}: every pool 1 session x 1 thread, max_batch 8"),
-            "max_wait_us": wait,
-            "tag_ms": summary(&times),
-            "stage_median_ms": {
-                "preprocess": median_ms(&stages.0),
-                "inference": median_ms(&stages.1),
-                "postprocess": median_ms(&stages.2),
-            },
-        }));
-    }
-
     json!({
         "format": 1,
         "generator": "cargo run --release -p imgtag-models --example bench_models (scripts/bench_models)",
@@ -671,7 +639,6 @@ fn bench(
         "preprocessing": preprocessing,
         "inference": inference,
         "concurrency": concurrency,
-        "tagging": tagging,
     })
 }
 

@@ -17,8 +17,10 @@
 //! - [`semantic`]: the space text queries and images share (ConSE here, a
 //!   CLIP pair behind the same trait); [`vocabulary`]: tenants' zero-shot
 //!   tags in it.
-//! - [`tags`]: explainable tags (score, source, model); [`tagger`]: all of
-//!   the above for one image in one call.
+//! - [`tags`]: explainable tags (score, source, model).
+//!
+//! The binary's analyzers (`imgtag-workers`, `analyzers/`) put these
+//! models to work on an image, each on its own.
 //!
 //! The crate does no image decoding (that is `imgtag-pipeline`'s job) and no
 //! I/O beyond reading its own files.
@@ -36,7 +38,6 @@ pub mod runtime;
 pub mod semantic;
 pub mod session;
 pub mod store;
-pub mod tagger;
 pub mod tags;
 pub mod text;
 pub mod vector;
@@ -51,7 +52,6 @@ pub use runtime::{Runtime, RuntimeConfig};
 pub use semantic::{Conse, ConseConfig, ImageEvidence, SemanticSpace};
 pub use session::PoolConfig;
 pub use store::ModelStore;
-pub use tagger::{ImageTags, NsfwVerdict, TagTimings, Tagger, TaggerConfig};
 pub use tags::{ModelRef, Tag, TagSource};
 pub use text::TextEncoder;
 pub use vocabulary::{EmbeddedVocabulary, Vocabulary};

@@ -19,11 +19,13 @@ pub enum TagSource {
     Exif,
     /// A quality check of the image pipeline.
     Check,
+    /// Read from the text in the image.
+    Ocr,
 }
 
 impl TagSource {
     /// The stable name (`classifier`, `hierarchy`, `zero-shot`, `exif`,
-    /// `check`).
+    /// `check`, `ocr`).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Classifier => "classifier",
@@ -31,6 +33,7 @@ impl TagSource {
             Self::ZeroShot => "zero-shot",
             Self::Exif => "exif",
             Self::Check => "check",
+            Self::Ocr => "ocr",
         }
     }
 }

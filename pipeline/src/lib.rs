@@ -42,4 +42,4 @@ pub use inspect::{Inspection, inspect};
 pub use metadata::{ExifFields, GpsPosition, ImageMetadata};
 pub use quality::{QualitySignals, QualityThresholds};
 pub use rendition::{Rendition, RenditionSpec};
-pub use stage::{Pipeline, PipelineConfig, ProcessedImage};
+pub use stage::{Decoded, Pipeline, PipelineConfig, ProcessedImage};

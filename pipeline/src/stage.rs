@@ -95,6 +95,20 @@ pub struct ProcessedImage {
     pub model_input: RgbImage,
 }
 
+/// What the analysis hook of [`Pipeline::process_with`] sees, borrowed from
+/// the one decode.
+#[derive(Debug, Clone, Copy)]
+pub struct Decoded<'a> {
+    /// The upright sRGB image as decoded (possibly shrunk on load, never
+    /// below the largest rendition or the model input).
+    pub image: &'a DynamicImage,
+    /// The 8-bit RGB model input (short side at most
+    /// `model_input_short_side`).
+    pub model_input: &'a RgbImage,
+    /// Metadata, fingerprints and quality signals.
+    pub inspection: &'a Inspection,
+}
+
 impl Pipeline {
     /// The configuration it was built from.
     pub fn config(&self) -> &PipelineConfig {
@@ -108,12 +122,13 @@ impl Pipeline {
             .map(|(processed, ())| processed)
     }
 
-    /// Like [`Pipeline::process`], then runs `analyze` on the model input
-    /// (the hook where models plug in).
+    /// Like [`Pipeline::process`], then runs `analyze` on what the one
+    /// decode gave (the hook where models plug in): the upright image as
+    /// decoded, the bounded model input and the inspection.
     pub fn process_with<T>(
         &self,
         bytes: &[u8],
-        analyze: impl FnOnce(&RgbImage) -> T,
+        analyze: impl FnOnce(&Decoded<'_>) -> T,
     ) -> Result<(ProcessedImage, T), PipelineError> {
         let (inspection, image) = inspect(
             bytes,
@@ -123,7 +138,11 @@ impl Pipeline {
         )?;
         let renditions = render(&image, &self.config.renditions)?;
         let model_input = self.model_input(&image)?;
-        let analysis = analyze(&model_input);
+        let analysis = analyze(&Decoded {
+            image: &image,
+            model_input: &model_input,
+            inspection: &inspection,
+        });
         Ok((
             ProcessedImage {
                 inspection,
@@ -147,7 +166,7 @@ impl Pipeline {
     pub async fn process_with_async<T: Send + 'static>(
         &self,
         bytes: Arc<[u8]>,
-        analyze: impl FnOnce(&RgbImage) -> T + Send + 'static,
+        analyze: impl FnOnce(&Decoded<'_>) -> T + Send + 'static,
     ) -> Result<(ProcessedImage, T), PipelineError> {
         let _permit = Arc::clone(&self.permits)
             .acquire_owned()
@@ -165,6 +184,22 @@ impl Pipeline {
 
     /// How small the decode may be: large enough for the largest rendition
     /// and the model input.
+    /// Decodes `bytes` again (within the same limits, upright, sRGB),
+    /// shrinking on load only as far as a long side of `min_long_side`
+    /// allows: for an analysis that needs more pixels than the first
+    /// decode kept (reading small print).
+    pub fn decode_upright(
+        &self,
+        bytes: &[u8],
+        min_long_side: u32,
+    ) -> Result<DynamicImage, PipelineError> {
+        let hint = ShrinkHint {
+            min_long_side,
+            min_short_side: self.config.model_input_short_side,
+        };
+        Ok(crate::decode::decode_with_hint(bytes, &self.config.decode, Some(hint))?.image)
+    }
+
     fn shrink_hint(&self) -> ShrinkHint {
         let largest = self
             .config
@@ -219,7 +254,7 @@ mod tests {
         let pipeline = PipelineConfig::default().build().unwrap();
         let bytes = jpeg(2000, 1000);
         let (processed, seen) = pipeline
-            .process_with(&bytes, |input| input.dimensions())
+            .process_with(&bytes, |decoded| decoded.model_input.dimensions())
             .unwrap();
         assert_eq!(processed.inspection.metadata.width, 2000);
         assert_eq!(processed.renditions.len(), 2);

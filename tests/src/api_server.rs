@@ -44,7 +44,7 @@ pub fn test_config(dir: &std::path::Path) -> Config {
     let mut config = Config::default();
     config.onnxruntime.library = runtime_config().library;
     config.models.dir = models_dir();
-    config.tagging.conse.cache_dir = install_dir().join("cache").join("tests");
+    config.analyzers.semantic.conse.cache_dir = install_dir().join("cache").join("tests");
     config.index.edge.dir = dir.join("index");
     config.store.url = dir.join("objects").display().to_string();
     config

@@ -100,7 +100,7 @@ dir = "{index}"
 url = "{objects}"
 [sources]
 allowed_roots = ["{uploads}"]
-[tagging.conse]
+[analyzers.semantic.conse]
 cache_dir = "{cache}"
 [broker]
 url = "{url}"

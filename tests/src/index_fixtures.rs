@@ -8,9 +8,10 @@ use std::path::Path;
 
 use imgtag_workers::index::edge::EdgeSettings;
 use imgtag_workers::index::record::parse_datetime;
+use imgtag_workers::index::text::{query_phrase, terms};
 use imgtag_workers::index::{
-    ImageFilter, ImageVectors, IndexConfig, MetadataRecord, NewImage, NsfwRecord, QualityRecord,
-    RenditionRecord, TagScore, TenantId,
+    ImageFilter, ImageVectors, IndexConfig, MetadataRecord, NewImage, NsfwRecord, OcrRecord,
+    QualityRecord, RenditionRecord, TagScore, TenantId,
 };
 use sha2::{Digest, Sha256};
 
@@ -23,6 +24,18 @@ pub const CUSTOMERS: [&str; 4] = ["c1", "c2", "c3", "c4"];
 /// Model versions of "current" images.
 pub const CURRENT_MODELS: [(&str, &str); 2] =
     [("classifier", "effnet-lite0@2"), ("nsfw", "open-nsfw@1")];
+/// Lines of text the fixtures' documents are made of (Chinese without
+/// spaces, invoice numbers, English).
+pub const TEXT_LINES: [&str; 8] = [
+    "增值税电子普通发票",
+    "发票号码：12345678",
+    "发票号码: 87654321",
+    "购买方名称：上海云帆贸易有限公司",
+    "Invoice No. INV-2024-0042",
+    "TOTAL ¥ 1,280.00",
+    "姓名 张伟 性别 男",
+    "Thank you for shopping",
+];
 
 /// An embedded-index configuration on `dir` that optimises only on demand.
 pub fn index_config(dir: &Path) -> IndexConfig {
@@ -107,6 +120,7 @@ pub fn new_image(tenant: &TenantId, n: u64) -> NewImage {
                 score: 0.3 + 0.7 * rng.unit() as f32,
                 source: "classifier".into(),
                 model: "effnet-lite0@2".into(),
+                analyzer: "classifier".into(),
             },
         );
     }
@@ -123,6 +137,24 @@ pub fn new_image(tenant: &TenantId, n: u64) -> NewImage {
     if stale {
         model_versions.insert("classifier".into(), "effnet-lite0@1".into());
     }
+    // A third of the images are documents with a few lines of text.
+    let ocr = (rng.below(3) == 0).then(|| {
+        let lines: Vec<&str> = (0..1 + rng.below(3))
+            .map(|_| TEXT_LINES[rng.below(TEXT_LINES.len() as u64) as usize])
+            .collect();
+        OcrRecord {
+            read: true,
+            gate: "probe_found_text".into(),
+            text: lines.join("\n"),
+            line_count: lines.len(),
+            lines: Vec::new(),
+            rotation: 0,
+            has_cjk: lines
+                .iter()
+                .any(|l| l.chars().any(imgtag_workers::index::text::is_cjk)),
+            truncated: false,
+        }
+    });
     let sha256 =
         imgtag_pipeline::fingerprint::sha256_hex(format!("bytes of {tenant}/{n}").as_bytes());
     NewImage {
@@ -171,6 +203,7 @@ pub fn new_image(tenant: &TenantId, n: u64) -> NewImage {
         job_id: None,
         labels: BTreeMap::from([("crm".to_owned(), format!("case-{}", n % 5))]),
         model_versions,
+        ocr,
         vectors: ImageVectors {
             image: unit_vector(&mut rng, 1280),
             semantic: Some(unit_vector(&mut rng, 384)),
@@ -219,4 +252,28 @@ pub fn oracle_matches(image: &NewImage, filter: &ImageFilter) -> bool {
             .labels
             .iter()
             .all(|(k, v)| image.labels.get(k) == Some(v))
+        && filter
+            .text_contains
+            .as_deref()
+            .is_none_or(|query| oracle_contains(image, query))
+}
+
+/// Whether the image's text holds the query's terms next to each other,
+/// in order (the oracle of `text_contains`).
+pub fn oracle_contains(image: &NewImage, query: &str) -> bool {
+    let (Some(ocr), Some(phrase)) = (&image.ocr, query_phrase(query)) else {
+        return false;
+    };
+    let wanted: Vec<&str> = phrase.split(' ').collect();
+    terms(&ocr.text)
+        .windows(wanted.len())
+        .any(|window| window.iter().map(String::as_str).eq(wanted.iter().copied()))
+}
+
+/// Whether an image lacks one of the `current` analyzer versions (the
+/// oracle of "stale").
+pub fn oracle_stale(image: &NewImage, current: &BTreeMap<String, String>) -> bool {
+    current
+        .iter()
+        .any(|(analyzer, version)| image.model_versions.get(analyzer) != Some(version))
 }

@@ -16,8 +16,9 @@ pub mod tls_proxy;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use imgtag_models::{
-    Classifier, ModelStore, PoolConfig, Runtime, RuntimeConfig, Tagger, TaggerConfig,
+use imgtag_models::{Classifier, ModelStore, PoolConfig, Runtime, RuntimeConfig};
+use imgtag_workers::analyzers::{
+    Analysis, AnalysisInput, AnalyzerSet, Analyzers, AnalyzersConfig, Plan,
 };
 
 /// The repository root.
@@ -76,15 +77,62 @@ pub fn classifier() -> &'static Classifier {
     })
 }
 
-/// All models (classifier, NSFW, text, ConSE space) shared by the tests of
-/// this process. The label-vector cache goes to a directory of its own.
-pub fn tagger() -> &'static Tagger {
-    static TAGGER: OnceLock<Tagger> = OnceLock::new();
-    TAGGER.get_or_init(|| {
-        let mut config = TaggerConfig::default();
-        config.conse.cache_dir = install_dir().join("cache").join("tests");
-        Tagger::load(&store(), &runtime(), &config).unwrap_or_else(|e| panic!("{e}"))
+/// The analyzers' default configuration, with the label-vector cache in a
+/// directory of the tests' own.
+pub fn analyzers_config() -> AnalyzersConfig {
+    let mut config = AnalyzersConfig::default();
+    config.semantic.conse.cache_dir = install_dir().join("cache").join("tests");
+    config
+}
+
+/// Every analyzer (classifier, NSFW, semantic, OCR, quality), with the
+/// default configuration, shared by the tests of this process.
+pub fn analyzers() -> &'static Analyzers {
+    static ANALYZERS: OnceLock<Analyzers> = OnceLock::new();
+    ANALYZERS.get_or_init(|| {
+        Analyzers::build(&analyzers_config(), &runtime(), &store())
+            .unwrap_or_else(|e| panic!("{e}"))
     })
+}
+
+/// What `analyzers` say about an image file, through the same pipeline as
+/// ingestion (decode, checks, model input), running `wanted` (and what
+/// they read).
+pub fn analyse_with(
+    analyzers: &Analyzers,
+    path: &Path,
+    wanted: &AnalyzerSet,
+    vocabulary: Option<&imgtag_models::EmbeddedVocabulary>,
+) -> Analysis {
+    let bytes = bytes::Bytes::from(fs_err::read(path).unwrap_or_else(|e| panic!("{e}")));
+    let pipeline = imgtag_pipeline::PipelineConfig {
+        renditions: Vec::new(),
+        ..imgtag_pipeline::PipelineConfig::default()
+    }
+    .build()
+    .unwrap_or_else(|e| panic!("{e}"));
+    let plan = Plan::new(wanted, &analyzers.enabled());
+    let (_, analysis) = pipeline
+        .process_with(&bytes, |decoded| {
+            analyzers.run(
+                &AnalysisInput {
+                    image: decoded.image,
+                    model_input: decoded.model_input,
+                    inspection: decoded.inspection,
+                    source: Some((&bytes, &pipeline)),
+                    vocabulary,
+                },
+                &plan,
+            )
+        })
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    analysis.unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Every analyzer on a sample photo.
+pub fn analyse(name: &str) -> Analysis {
+    let analyzers = analyzers();
+    analyse_with(analyzers, &sample(name), &analyzers.enabled(), None)
 }
 
 /// A sample photo, decoded (bounded, upright, sRGB) to RGB.

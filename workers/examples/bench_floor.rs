@@ -1,9 +1,10 @@
-//! The model-only floor of `scripts/bench`: the models `imgtag ingest`
-//! runs (classifier, NSFW, friendly tags, the ConSE vector; `Tagger::tag`,
-//! preprocessing included) alone, on model inputs decoded beforehand by
-//! the same pipeline (decode and resizing are never timed), from
-//! `--threads` threads at once, the way the processor's CPU permits call
-//! them. How close the full pipeline gets to this rate is its overhead.
+//! The model-only floor of `scripts/bench`: the analyzers `imgtag ingest`
+//! runs (classifier, NSFW, friendly tags, the ConSE vector, the OCR gate
+//! and quality rules; `Analyzers::run`, preprocessing included) alone, on
+//! model inputs decoded beforehand by the same pipeline (decode and
+//! resizing are never timed), from `--threads` threads at once, the way
+//! the processor's CPU permits call them. How close the full pipeline gets
+//! to this rate is its overhead.
 //!
 //! ```sh
 //! cargo run --release -p imgtag-workers --example bench_floor -- \
@@ -19,8 +20,10 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use imgtag_models::{ModelStore, Runtime, Tagger};
+use imgtag_models::{ModelStore, Runtime};
 use imgtag_pipeline::PipelineConfig;
+use imgtag_pipeline::image::DynamicImage;
+use imgtag_workers::analyzers::{AnalysisInput, Analyzers};
 use imgtag_workers::config::Config;
 use serde_json::json;
 
@@ -81,14 +84,34 @@ fn main() {
         .iter()
         .map(|path| {
             let bytes = fs_err::read(path).unwrap();
-            pipeline.process(&bytes).unwrap().model_input
+            let processed = pipeline.process(&bytes).unwrap();
+            (
+                DynamicImage::ImageRgb8(processed.model_input),
+                processed.inspection,
+            )
         })
         .collect();
     let runtime = Runtime::init(&config.runtime()).unwrap();
     let store = ModelStore::open(&config.models.dir).unwrap();
-    let tagger = Tagger::load(&store, &runtime, &config.tagging).unwrap();
+    let analyzers = Analyzers::build(&config.analyzers, &runtime, &store).unwrap();
+    let plan = analyzers.plan(&analyzers.enabled());
+    let analyse = |(image, inspection): &(DynamicImage, imgtag_pipeline::Inspection)| {
+        let model_input = image.as_rgb8().unwrap();
+        analyzers
+            .run(
+                &AnalysisInput {
+                    image,
+                    model_input,
+                    inspection,
+                    source: None,
+                    vocabulary: None,
+                },
+                &plan,
+            )
+            .unwrap();
+    };
     for input in inputs.iter().take(args.threads.max(2)) {
-        tagger.tag(input, None).unwrap();
+        analyse(input);
     }
 
     let total = inputs.len() * args.rounds;
@@ -105,7 +128,7 @@ fn main() {
                             break mine;
                         }
                         let one = Instant::now();
-                        tagger.tag(&inputs[i % inputs.len()], None).unwrap();
+                        analyse(&inputs[i % inputs.len()]);
                         mine.push(one.elapsed().as_secs_f64() * 1e3);
                     }
                 })
@@ -119,7 +142,7 @@ fn main() {
     let seconds = started.elapsed().as_secs_f64();
     latencies.sort_by(f64::total_cmp);
     let result = json!({
-        "what": "Tagger::tag alone on pre-decoded model inputs (classifier + NSFW + friendly tags + ConSE vector)",
+        "what": "Analyzers::run alone on pre-decoded model inputs (classifier + friendly tags, NSFW, ConSE vector, OCR gate, quality rules)",
         "images": inputs.len(),
         "rounds": args.rounds,
         "threads": args.threads,

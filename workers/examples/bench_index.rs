@@ -21,8 +21,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
-use imgtag_models::{ModelStore, Runtime, RuntimeConfig, Tagger, TaggerConfig};
-use imgtag_pipeline::{DecodeLimits, decode};
+use imgtag_models::{ModelStore, Runtime, RuntimeConfig};
+use imgtag_pipeline::PipelineConfig;
+use imgtag_workers::analyzers::{AnalysisInput, AnalyzerId, Analyzers, AnalyzersConfig};
 use imgtag_workers::index::edge::EdgeSettings;
 use imgtag_workers::index::{
     ImageFilter, ImageVectors, Index, IndexConfig, MetadataRecord, NewImage, NsfwRecord,
@@ -68,7 +69,16 @@ fn base_vectors() -> Vec<Base> {
     let runtime =
         Runtime::init(&RuntimeConfig::default()).expect("ONNX Runtime: run scripts/setup");
     let store = ModelStore::open(Path::new(".imgtag/models")).expect("models: run scripts/setup");
-    let tagger = Tagger::load(&store, &runtime, &TaggerConfig::default()).unwrap();
+    let needed = [AnalyzerId::Classifier, AnalyzerId::Semantic];
+    let analyzers =
+        Analyzers::build(&AnalyzersConfig::default().only(&needed), &runtime, &store).unwrap();
+    let plan = analyzers.plan(&analyzers.enabled());
+    let pipeline = PipelineConfig {
+        renditions: Vec::new(),
+        ..PipelineConfig::default()
+    }
+    .build()
+    .unwrap();
     let mut files = Vec::new();
     for dir in [".imgtag/samples", ".imgtag/corpus/pillow-images"] {
         for entry in fs_err::read_dir(dir).expect("run scripts/setup") {
@@ -76,26 +86,37 @@ fn base_vectors() -> Vec<Base> {
         }
     }
     files.sort();
-    let limits = DecodeLimits::default();
     let mut bases = Vec::new();
     for file in files {
         let Ok(bytes) = fs_err::read(&file) else {
             continue;
         };
-        let Ok(decoded) = decode(&bytes, &limits) else {
+        let Ok((_, Ok(analysis))) = pipeline.process_with(&bytes, |decoded| {
+            analyzers.run(
+                &AnalysisInput {
+                    image: decoded.image,
+                    model_input: decoded.model_input,
+                    inspection: decoded.inspection,
+                    source: None,
+                    vocabulary: None,
+                },
+                &plan,
+            )
+        }) else {
             continue;
         };
-        let rgb = decoded.image.to_rgb8();
-        if rgb.width() < 16 || rgb.height() < 16 {
-            continue;
-        }
-        let Ok(tags) = tagger.tag(&rgb, None) else {
+        let (Some(classifier), Some(semantic)) = (&analysis.classifier, &analysis.semantic) else {
             continue;
         };
         bases.push(Base {
-            image: tags.embedding,
-            semantic: tags.semantic,
-            tags: tags.tags.into_iter().map(|t| t.name).take(6).collect(),
+            image: classifier.classification.embedding.clone(),
+            semantic: semantic.vector.clone(),
+            tags: analysis
+                .tags()
+                .into_iter()
+                .map(|(_, t)| t.name)
+                .take(6)
+                .collect(),
         });
     }
     bases
@@ -139,6 +160,7 @@ fn synthetic(rng: &mut Rng, bases: &[Base], n: usize) -> NewImage {
                     score: 0.5,
                     source: "classifier".into(),
                     model: "bench".into(),
+                    analyzer: "classifier".into(),
                 },
             )
         })
@@ -179,6 +201,7 @@ fn synthetic(rng: &mut Rng, bases: &[Base], n: usize) -> NewImage {
         job_id: None,
         labels: BTreeMap::new(),
         model_versions: BTreeMap::from([("classifier".into(), "bench".into())]),
+        ocr: None,
         vectors: ImageVectors {
             image: mix(rng, &a.image, &b.image, weight),
             semantic: Some(mix(rng, &a.semantic, &b.semantic, weight)),

@@ -190,6 +190,10 @@ pub struct FilterArgs {
     /// Include images the NSFW model flagged.
     #[arg(long)]
     pub include_sensitive: bool,
+    /// Only images whose text (read by OCR) contains this: a substring for
+    /// Chinese and Japanese, whole words and numbers otherwise.
+    #[arg(long, value_name = "TEXT")]
+    pub contains: Option<String>,
 }
 
 /// Arguments of `imgtag duplicates`.

@@ -13,11 +13,12 @@ use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
-use imgtag_models::{RuntimeConfig, TaggerConfig};
+use imgtag_models::RuntimeConfig;
 use imgtag_pipeline::rendition::{default_renditions, validate_renditions};
 use imgtag_pipeline::{DecodeLimits, QualityThresholds, RenditionSpec};
 use serde::{Deserialize, Serialize};
 
+use crate::analyzers::AnalyzersConfig;
 use crate::api::ApiConfig;
 use crate::broker::{BrokerConfig, WorkerConfig};
 use crate::error::AppError;
@@ -38,8 +39,9 @@ pub struct Config {
     pub onnxruntime: OnnxRuntimeSection,
     /// Where the model files are.
     pub models: ModelsSection,
-    /// Model sessions, batching, tag thresholds and the semantic space.
-    pub tagging: TaggerConfig,
+    /// The analyzers: one section each (models, sessions, thresholds,
+    /// switched on or off).
+    pub analyzers: AnalyzersConfig,
     /// Limits on untrusted images.
     pub decode: DecodeLimits,
     /// Thresholds of the quality flags.
@@ -70,7 +72,7 @@ impl Default for Config {
         Self {
             onnxruntime: OnnxRuntimeSection::default(),
             models: ModelsSection::default(),
-            tagging: TaggerConfig::default(),
+            analyzers: AnalyzersConfig::default(),
             decode: DecodeLimits::default(),
             quality: QualityThresholds::default(),
             renditions: default_renditions(),
@@ -154,9 +156,9 @@ impl Config {
 
     /// Checks values that parse but cannot work.
     pub fn validate(&self) -> Result<(), AppError> {
-        self.tagging
+        self.analyzers
             .validate()
-            .map_err(|e| AppError::Config(format!("tagging.{e}")))?;
+            .map_err(|e| AppError::Config(format!("analyzers.{e}")))?;
         if self.models.dir.as_os_str().is_empty() {
             return Err(AppError::Config("models.dir must not be empty".into()));
         }
@@ -254,15 +256,24 @@ mod tests {
             )?;
             let error = Config::load(Some(Path::new("twice.toml"))).unwrap_err();
             assert!(error.to_string().contains("twice"), "{error}");
-            jail.create_file("zero.toml", "[tagging.nsfw]\nintra_threads = 0\n")?;
+            jail.create_file("zero.toml", "[analyzers.nsfw.pool]\nintra_threads = 0\n")?;
             let error = Config::load(Some(Path::new("zero.toml"))).unwrap_err();
             assert!(
-                error.to_string().contains("tagging.nsfw.intra_threads"),
+                error
+                    .to_string()
+                    .contains("analyzers.nsfw.pool.intra_threads"),
                 "{error}"
             );
-            jail.set_env("IMGTAG__TAGGING__CLASSIFIER__SESSIONS", "2");
+            jail.create_file("orphan.toml", "[analyzers.classifier]\nenabled = false\n")?;
+            let error = Config::load(Some(Path::new("orphan.toml"))).unwrap_err();
+            assert!(
+                error.to_string().contains("needs the classifier"),
+                "{error}"
+            );
+            jail.set_env("IMGTAG__ANALYZERS__CLASSIFIER__POOL__SESSIONS", "2");
             let config = Config::load(None).unwrap();
-            assert_eq!(config.tagging.classifier.sessions, 2);
+            assert_eq!(config.analyzers.classifier.pool.sessions, 2);
+
             let error = Config::load(Some(Path::new("absent.toml"))).unwrap_err();
             assert!(error.to_string().contains("absent.toml"), "{error}");
             Ok(())

@@ -60,6 +60,16 @@ pub enum AppError {
         /// Why.
         message: String,
     },
+    /// The work needs an analyzer the configuration switched off.
+    #[error(
+        "{needed_for} needs the {analyzer} analyzer, which is disabled ([analyzers.{analyzer}] enabled = false)"
+    )]
+    AnalyzerDisabled {
+        /// The analyzer.
+        analyzer: &'static str,
+        /// What needed it.
+        needed_for: &'static str,
+    },
     /// A model could not be loaded or run.
     #[error(transparent)]
     Model(#[from] ModelError),
@@ -84,6 +94,7 @@ impl AppError {
             Self::Listen { .. } => "api.listen_failed",
             Self::Remote { .. } => "api.remote_error",
             Self::Unreachable { .. } => "api.unreachable",
+            Self::AnalyzerDisabled { .. } => "analyzer.disabled",
             Self::Model(error) => error.code(),
             Self::Image(error) => error.code(),
             Self::Index(error) => error.code(),
@@ -94,7 +105,7 @@ impl AppError {
     /// Whether retrying the same work could help.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Config(_) => false,
+            Self::Config(_) | Self::AnalyzerDisabled { .. } => false,
             Self::Input { source, .. } => !matches!(
                 source.kind(),
                 std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied

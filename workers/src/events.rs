@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::index::{ImageId, NsfwRecord, RenditionRecord};
 use crate::jobs::Job;
-use crate::process::{JobOutcome, OutcomeKind};
+use crate::process::{JobOutcome, OcrSummary, OutcomeKind};
 
 /// The `schema` of every event.
 pub const EVENT_SCHEMA: &str = "imgtag.result.v1";
@@ -122,6 +122,9 @@ pub struct ResultEvent {
     /// The NSFW verdict.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nsfw: Option<NsfwRecord>,
+    /// The text read in the image (bounded; the image API has all of it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ocr: Option<OcrSummary>,
     /// Stored renditions (object-store keys), by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub renditions: BTreeMap<String, RenditionRecord>,
@@ -131,6 +134,9 @@ pub struct ResultEvent {
     /// `id@version` of every model the result depends on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub models: Vec<String>,
+    /// The analyzers this job ran and wrote, with their versions.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub analyzers: BTreeMap<String, String>,
     /// Why the job failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<EventError>,
@@ -158,9 +164,11 @@ impl ResultEvent {
             indexed: outcome.indexed,
             tags: outcome.tags.clone(),
             nsfw: outcome.nsfw,
+            ocr: outcome.ocr.clone(),
             renditions: outcome.renditions.clone(),
             duplicates: outcome.duplicates.clone(),
             models: outcome.models.clone(),
+            analyzers: outcome.analyzers.clone(),
             timings_ms: outcome.timings_ms.clone(),
             ..Self::base(Some(job), attempts)
         }
@@ -203,9 +211,11 @@ impl ResultEvent {
             indexed: false,
             tags: Vec::new(),
             nsfw: None,
+            ocr: None,
             renditions: BTreeMap::new(),
             duplicates: Vec::new(),
             models: Vec::new(),
+            analyzers: BTreeMap::new(),
             error: None,
             attempts,
             timings_ms: BTreeMap::new(),

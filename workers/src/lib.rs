@@ -10,19 +10,20 @@
 //!
 //! See docs/ARCHITECTURE.md.
 
+pub mod analyzers;
 pub mod api;
 pub mod broker;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod cpu_pool;
-pub mod derived_tags;
 pub mod error;
 pub mod events;
 pub mod index;
 pub mod input;
 pub mod jobs;
 pub mod process;
+pub mod service;
 pub mod store;
 pub mod telemetry;
 

@@ -76,6 +76,14 @@ pub fn init_metrics(listen: &str) -> Result<(), AppError> {
 /// Records a job's stage timings (milliseconds) as seconds.
 pub fn record_stages(timings_ms: &BTreeMap<String, f64>) {
     for (stage, ms) in timings_ms {
+        if let Some(analyzer) = stage.strip_prefix("analyzer.") {
+            // Few values: the registered analyzers.
+            if let Ok(id) = analyzer.parse::<crate::analyzers::AnalyzerId>() {
+                metrics::histogram!("imgtag_analyzer_seconds", "analyzer" => id.as_str())
+                    .record(ms / 1000.0);
+            }
+            continue;
+        }
         let stage = match stage.as_str() {
             "fetch" => "fetch",
             "queue" => "queue",
@@ -90,11 +98,16 @@ pub fn record_stages(timings_ms: &BTreeMap<String, f64>) {
 }
 
 /// Publishes the models' batch counters (call periodically).
-pub fn record_batches(tagger: &imgtag_models::Tagger) {
-    for (model, stats) in [
-        ("classifier", tagger.classifier().batcher().stats()),
-        ("nsfw", tagger.nsfw().batcher().stats()),
-    ] {
+pub fn record_batches(analyzers: &crate::analyzers::Analyzers) {
+    let batchers = [
+        analyzers
+            .classifier()
+            .map(|a| ("classifier", a.classifier().batcher().stats())),
+        analyzers
+            .nsfw()
+            .map(|a| ("nsfw", a.detector().batcher().stats())),
+    ];
+    for (model, stats) in batchers.into_iter().flatten() {
         metrics::counter!("imgtag_model_batches_total", "model" => model).absolute(stats.runs());
         metrics::counter!("imgtag_model_batch_items_total", "model" => model)
             .absolute(stats.items());

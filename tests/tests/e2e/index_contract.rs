@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use imgtag_tests::index_fixtures::{
     CUSTOMERS, TAGS, async_runtime, current_models, index_config, new_image, normalise,
-    oracle_matches,
+    oracle_contains, oracle_matches, oracle_stale,
 };
 use imgtag_workers::index::{
     DuplicateReason, FacetField, ImageFilter, ImageId, Index, NewImage, SearchParams, TenantId,
@@ -186,6 +186,25 @@ async fn contract(index: &Index, run: &str) {
             labels: BTreeMap::from([("crm".into(), "case-3".into())]),
             ..everything()
         },
+        // Text the images contain: a Chinese substring, a two-character
+        // name, an invoice number matched whole, English words in order.
+        ImageFilter {
+            text_contains: Some("发票号码".into()),
+            ..everything()
+        },
+        ImageFilter {
+            text_contains: Some("张伟".into()),
+            ..everything()
+        },
+        ImageFilter {
+            text_contains: Some("12345678".into()),
+            ..everything()
+        },
+        ImageFilter {
+            text_contains: Some("invoice no".into()),
+            tags_any: vec!["cat".into(), "dog".into(), "car".into(), "receipt".into()],
+            ..everything()
+        },
     ];
     for filter in &filters {
         let expected: BTreeSet<ImageId> = images
@@ -203,6 +222,21 @@ async fn contract(index: &Index, run: &str) {
             expected.len() as u64,
             "{filter:?}"
         );
+    }
+
+    // Near misses of the text find nothing: part of a number, characters
+    // or words out of order, a phrase across two lines that never follow
+    // each other.
+    for query in ["1234567", "号码发票", "no invoice", "伟张"] {
+        let filter = ImageFilter {
+            text_contains: Some(query.into()),
+            ..everything()
+        };
+        assert!(
+            images.iter().all(|i| !oracle_contains(i, query)),
+            "{query}: the fixtures should not hold it"
+        );
+        assert_eq!(scope.count(&filter).await.unwrap(), 0, "{query}");
     }
 
     // Re-upserting the same bytes overwrites: same id, count unchanged,
@@ -388,7 +422,7 @@ async fn contract(index: &Index, run: &str) {
     }
     let expected: BTreeSet<ImageId> = images
         .iter()
-        .filter(|i| i.model_versions != current)
+        .filter(|i| oracle_stale(i, &current))
         .map(|i| i.image_id().unwrap())
         .collect();
     assert!(!expected.is_empty());

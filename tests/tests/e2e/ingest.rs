@@ -17,7 +17,7 @@ fn imgtag(work: &Path, args: &[&str]) -> Output {
         .env("IMGTAG__INDEX__EDGE__DIR", work.join("index"))
         .env("IMGTAG__STORE__URL", work.join("objects"))
         .env(
-            "IMGTAG__TAGGING__CONSE__CACHE_DIR",
+            "IMGTAG__ANALYZERS__SEMANTIC__CONSE__CACHE_DIR",
             install_dir().join("cache").join("tests"),
         )
         .output()
@@ -178,6 +178,7 @@ fn ingest_search_and_reprocess_the_samples() {
             job_id: record.job_id.clone(),
             labels: record.labels.clone(),
             model_versions: versions,
+            ocr: record.ocr.clone(),
             vectors: stored.vectors.unwrap(),
         };
         scope.upsert(vec![old]).await.unwrap();

@@ -14,7 +14,7 @@ use std::io::Cursor;
 
 use image::RgbImage;
 use imgtag_models::vector::dot;
-use imgtag_tests::{repo_root, sample, tagger};
+use imgtag_tests::{analyzers, repo_root, sample};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -48,7 +48,8 @@ fn floats(value: &Value) -> Vec<f32> {
 #[test]
 fn image_models_match_the_python_reference() {
     let expected = expected();
-    let tagger = tagger();
+    let classifier = analyzers().classifier().unwrap().classifier();
+    let nsfw = analyzers().nsfw().unwrap().detector();
     let mut report = Vec::new();
     for (name, reference) in expected["samples"].as_object().unwrap() {
         let bytes = fs_err::read(sample(name)).unwrap();
@@ -66,8 +67,8 @@ fn image_models_match_the_python_reference() {
             "{name}: decoded pixels differ from Pillow's"
         );
 
-        let classification = tagger.classifier().classify(&image).unwrap();
-        let top = tagger.classifier().top_k(&classification, 5);
+        let classification = classifier.classify(&image).unwrap();
+        let top = classifier.top_k(&classification, 5);
         let reference_indices: Vec<usize> = reference["classifier"]["top_indices"]
             .as_array()
             .unwrap()
@@ -86,7 +87,7 @@ fn image_models_match_the_python_reference() {
             &classification.embedding,
             &floats(&reference["classifier"]["embedding"]),
         );
-        let nsfw = tagger.nsfw().score(&image).unwrap();
+        let nsfw = nsfw.score(&image).unwrap();
         let reference_nsfw = reference["nsfw"]["probability"].as_f64().unwrap() as f32;
         report.push(format!(
             "{name}: top-5 max |dp| {max_prob_diff:.2e}, embedding cosine {cosine:.6}, nsfw {nsfw:.6} vs {reference_nsfw:.6}"
@@ -107,7 +108,7 @@ fn image_models_match_the_python_reference() {
 #[test]
 fn text_encoder_matches_the_python_reference() {
     let expected = expected();
-    let text = tagger().text();
+    let text = analyzers().semantic().unwrap().text();
     for (name, reference) in expected["text"]["sentences"].as_object().unwrap() {
         let sentence = reference["text"].as_str().unwrap();
         let tokens = text.tokenize(sentence).unwrap();

@@ -215,7 +215,7 @@ fn the_page_finds_coffee_by_words_and_the_cat_by_example_in_chromium() {
     let work = tempfile::tempdir().unwrap();
     let config = work.path().join("imgtag.toml");
     let base = format!(
-        "[index.edge]\ndir = \"{}\"\n[store]\nurl = \"{}\"\n[tagging.conse]\ncache_dir = \"{}\"\n",
+        "[index.edge]\ndir = \"{}\"\n[store]\nurl = \"{}\"\n[analyzers.semantic.conse]\ncache_dir = \"{}\"\n",
         work.path().join("index").display(),
         work.path().join("objects").display(),
         install_dir().join("cache").join("tests").display(),

@@ -1,25 +1,33 @@
-//! The whole tagger on the sample photos: friendly tags, NSFW, the semantic
-//! space (text-to-image) and zero-shot vocabularies; and `imgtag tag`.
+//! The analyzers on the sample photos: classifier and friendly tags, NSFW,
+//! the semantic space (text-to-image) and zero-shot vocabularies, the
+//! quality rules, and the OCR gate leaving photos without text alone; and
+//! `imgtag tag`.
 
 use std::process::Command;
 
 use imgtag_models::vector::dot;
-use imgtag_models::{ImageTags, TagSource, Tagger, TaggerConfig, Vocabulary};
+use imgtag_models::{Tag, TagSource, Vocabulary};
 use imgtag_tests::{
-    SAMPLES, imgtag_bin, install_dir, repo_root, runtime, sample, sample_rgb, store, tagger,
+    SAMPLES, analyse, analyse_with, analyzers, analyzers_config, imgtag_bin, repo_root, runtime,
+    sample, store,
 };
+use imgtag_workers::analyzers::{Analysis, AnalyzerId, Analyzers};
 use serde_json::Value;
 
-fn tag(name: &str) -> ImageTags {
-    tagger().tag(&sample_rgb(name), None).unwrap()
+fn tags(analysis: &Analysis) -> Vec<Tag> {
+    analysis.tags().into_iter().map(|(_, tag)| tag).collect()
 }
 
-fn friendly(tags: &ImageTags) -> Vec<&str> {
-    tags.tags
-        .iter()
+fn friendly(analysis: &Analysis) -> Vec<String> {
+    tags(analysis)
+        .into_iter()
         .filter(|t| t.source == TagSource::Hierarchy)
-        .map(|t| t.name.as_str())
+        .map(|t| t.name)
         .collect()
+}
+
+fn semantic(analysis: &Analysis) -> &[f32] {
+    &analysis.semantic.as_ref().unwrap().vector
 }
 
 #[test]
@@ -30,50 +38,68 @@ fn sample_photos_get_sensible_friendly_tags() {
         ("motorcycle_left.png", &["vehicle", "motorcycle"][..]),
         ("rocket.jpg", &["rocket"][..]),
     ] {
-        let tags = tag(name);
-        let names = friendly(&tags);
+        let analysis = analyse(name);
+        let names = friendly(&analysis);
         for tag in wanted {
-            assert!(names.contains(tag), "{name}: {names:?} lacks {tag}");
+            assert!(
+                names.iter().any(|n| n == tag),
+                "{name}: {names:?} lacks {tag}"
+            );
         }
         // No absurd general tags on these photos.
         for wrong in ["food", "person", "document", "weapon"] {
-            assert!(!names.contains(&wrong), "{name}: {names:?} has {wrong}");
+            assert!(
+                !names.iter().any(|n| n == wrong),
+                "{name}: {names:?} has {wrong}"
+            );
         }
     }
 }
 
 #[test]
 fn every_tag_says_where_it_came_from() {
-    let tags = tag("chelsea.png");
-    let first = &tags.tags[0];
+    let analysis = analyse("chelsea.png");
+    let tags = tags(&analysis);
+    let first = &tags[0];
     assert_eq!(first.name, "tiger_cat");
     assert_eq!(first.source, TagSource::Classifier);
     assert_eq!(first.model.id, "efficientnet-lite0-imagenet1k");
     assert!(!first.model.version.is_empty());
-    assert!(tags.tags.iter().all(|t| (0.0..=1.0).contains(&t.score)));
-    assert!(tags.models.iter().any(|m| m.id == "opennsfw"));
-    assert_eq!(tags.embedding.len(), 1280);
-    assert_eq!(tags.semantic.len(), 384);
-    let norm: f32 = tags.semantic.iter().map(|x| x * x).sum::<f32>().sqrt();
+    assert!(tags.iter().all(|t| (0.0..=1.0).contains(&t.score)));
+    assert!(analyzers().models().iter().any(|m| m.id == "opennsfw"));
+    let classifier = analysis.classifier.as_ref().unwrap();
+    assert_eq!(classifier.classification.embedding.len(), 1280);
+    assert_eq!(semantic(&analysis).len(), 384);
+    let norm: f32 = semantic(&analysis)
+        .iter()
+        .map(|x| x * x)
+        .sum::<f32>()
+        .sqrt();
     assert!((norm - 1.0).abs() < 1e-4, "{norm}");
+    // Every enabled analyzer has a version that names its models.
+    let versions = analyzers().versions();
+    for id in AnalyzerId::ALL {
+        assert!(versions.contains_key(id), "{id} has no version");
+    }
+    assert!(versions[&AnalyzerId::Classifier].contains("efficientnet-lite0-imagenet1k@"));
 }
 
 #[test]
 fn ordinary_photos_are_not_sensitive() {
     for name in SAMPLES {
-        let nsfw = tag(name).nsfw;
+        let nsfw = analyse(name).nsfw.unwrap();
         assert!(nsfw.score < 0.1, "{name}: {}", nsfw.score);
         assert!(!nsfw.sensitive, "{name}");
-        assert_eq!(nsfw.model.id, "opennsfw");
     }
 }
 
 /// The sample whose semantic vector is closest to `query`.
 fn best_match(query: &str) -> &'static str {
-    let query = tagger().semantic().text_vector(query).unwrap();
+    let space = analyzers().semantic().unwrap().space();
+    let query = space.text_vector(query).unwrap();
     SAMPLES
         .into_iter()
-        .map(|name| (name, dot(&query, &tag(name).semantic)))
+        .map(|name| (name, dot(&query, semantic(&analyse(name)))))
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .unwrap()
         .0
@@ -88,22 +114,24 @@ fn text_queries_find_the_right_photo() {
 
 #[test]
 fn the_text_encoder_loads_only_when_text_is_embedded() {
-    // The shared tagger has filled the label-vector cache; a tagger built
-    // on it tags images without ever loading MiniLM (ingest and workers).
-    let shared = tagger();
-    let mut config = TaggerConfig::default();
-    config.conse.cache_dir = install_dir().join("cache").join("tests");
-    let fresh = Tagger::load(&store(), &runtime(), &config).unwrap();
-    fresh.tag(&sample_rgb("coffee.png"), None).unwrap();
+    // The shared analyzers have filled the label-vector cache; analyzers
+    // built on it analyse images without ever loading MiniLM (ingest and
+    // workers).
+    let shared = analyzers().semantic().unwrap();
+    let config = analyzers_config().only(&[AnalyzerId::Classifier, AnalyzerId::Semantic]);
+    let fresh = Analyzers::build(&config, &runtime(), &store()).unwrap();
+    let analysis = analyse_with(&fresh, &sample("coffee.png"), &fresh.enabled(), None);
+    assert!(analysis.semantic.is_some());
+    let semantic = fresh.semantic().unwrap();
     assert!(
-        !fresh.text().is_loaded(),
-        "tagging an image loaded the text encoder"
+        !semantic.text().is_loaded(),
+        "analysing an image loaded the text encoder"
     );
     let words = "a cup of coffee";
-    let vector = fresh.semantic().text_vector(words).unwrap();
-    assert!(fresh.text().is_loaded());
-    assert_eq!(vector, shared.semantic().text_vector(words).unwrap());
-    fresh.text().preload().unwrap();
+    let vector = semantic.space().text_vector(words).unwrap();
+    assert!(semantic.text().is_loaded());
+    assert_eq!(vector, shared.space().text_vector(words).unwrap());
+    semantic.text().preload().unwrap();
 }
 
 #[test]
@@ -112,11 +140,14 @@ fn zero_shot_coffee_scores_the_coffee_photo_above_every_other() {
         "default_threshold = 0.5\n[tags]\ncoffee = \"a cup of coffee\"\ncat = \"a photo of a cat\"\n",
     )
     .unwrap();
-    let vocabulary = tagger().embed_vocabulary(&vocabulary).unwrap();
+    let vocabulary = analyzers()
+        .semantic()
+        .unwrap()
+        .embed_vocabulary(&vocabulary)
+        .unwrap();
     let coffee_score = |name: &str| {
-        let tags = tag(name);
         vocabulary
-            .similarities(&tags.semantic)
+            .similarities(semantic(&analyse(name)))
             .into_iter()
             .find(|(tag, _)| tag.name == "coffee")
             .map(|(_, score)| score)
@@ -128,14 +159,16 @@ fn zero_shot_coffee_scores_the_coffee_photo_above_every_other() {
         assert!(coffee > other, "coffee.png {coffee} <= {name} {other}");
     }
     // Emitted as a zero-shot tag on the coffee photo only.
-    let tags = tagger()
-        .tag(&sample_rgb("coffee.png"), Some(&vocabulary))
-        .unwrap();
-    let zero_shot: Vec<&str> = tags
-        .tags
-        .iter()
+    let analysis = analyse_with(
+        analyzers(),
+        &sample("coffee.png"),
+        &analyzers().enabled(),
+        Some(&vocabulary),
+    );
+    let zero_shot: Vec<String> = tags(&analysis)
+        .into_iter()
         .filter(|t| t.source == TagSource::ZeroShot)
-        .map(|t| t.name.as_str())
+        .map(|t| t.name)
         .collect();
     assert_eq!(zero_shot, ["coffee"]);
 }
@@ -169,7 +202,8 @@ fn cli_tags_photos_and_reports_bad_files_and_vocabularies() {
     assert!(has("drink", "hierarchy"), "{tags:?}");
     assert!(has("coffee", "zero-shot"), "{tags:?}");
     assert_eq!(coffee["nsfw"]["sensitive"], false);
-    assert!(coffee["timings_ms"]["inference"].as_f64().unwrap() > 0.0);
+    assert!(coffee["timings_ms"]["classifier"].as_f64().unwrap() > 0.0);
+    assert!(coffee["timings_ms"]["decode"].as_f64().unwrap() > 0.0);
     assert_eq!(
         json["images"][1]["error"]["code"],
         "image.unsupported_format"

@@ -11,10 +11,10 @@ use serde::de::DeserializeOwned;
 
 use super::error::ErrorBody;
 use crate::cli::FilterArgs;
-use crate::commands::search::SearchOutput;
-use crate::commands::stats::StatsOutput;
 use crate::error::AppError;
 use crate::input::read_image_file;
+use crate::service::search::SearchOutput;
+use crate::service::stats::StatsOutput;
 
 /// A client of one imgtag server.
 #[derive(Debug, Clone)]
@@ -33,6 +33,8 @@ pub enum RemoteQuery<'a> {
     Image(&'a Path),
     /// A stored image id.
     Like(&'a str),
+    /// Only the filters (e.g. `--contains`).
+    Filters,
 }
 
 impl ApiClient {
@@ -82,6 +84,7 @@ impl ApiClient {
                 params.push(("text", text.to_owned()));
                 self.http.get(self.url("api/v1/search")?)
             }
+            RemoteQuery::Filters => self.http.get(self.url("api/v1/search")?),
             RemoteQuery::Like(id) => self.http.get(self.url(&format!(
                 "api/v1/images/{}/similar",
                 url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
@@ -163,6 +166,7 @@ fn filter_params(filter: &FilterArgs) -> Vec<(&'static str, String)> {
     if filter.include_sensitive {
         params.push(("include_sensitive", "true".into()));
     }
+    params.extend(filter.contains.iter().map(|c| ("contains", c.clone())));
     params
 }
 

@@ -97,6 +97,8 @@ fn app_status(error: &AppError) -> StatusCode {
         "index.invalid_input" | "job.invalid" => StatusCode::BAD_REQUEST,
         "image.too_large" | "source.too_large" | "job.too_large" => StatusCode::PAYLOAD_TOO_LARGE,
         "image.unsupported_format" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        // The server's configuration switched off what the request needs.
+        "analyzer.disabled" => StatusCode::NOT_IMPLEMENTED,
         code if code.starts_with("image.") && code != "image.encode_failed" => {
             StatusCode::UNPROCESSABLE_ENTITY
         }

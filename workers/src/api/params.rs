@@ -54,12 +54,20 @@ impl QueryParams {
                 "since" => filter.captured_since = non_empty(value),
                 "until" => filter.captured_until = non_empty(value),
                 "include_sensitive" => filter.include_sensitive = boolean(&key, &value)?,
+                "contains" => {
+                    let text = value.trim();
+                    if text.is_empty() {
+                        return Err(bad("contains must not be empty"));
+                    }
+                    filter.text_contains = Some(text.to_owned());
+                }
                 "limit" => params.limit = Some(number(&key, &value)?),
                 "offset" => params.offset = number(&key, &value)?,
                 other => {
                     return Err(bad(&format!(
-                        "unknown parameter {other:?} (known: text, tag, any_tag, customer, \
-                         project, format, since, until, include_sensitive, limit, offset)"
+                        "unknown parameter {other:?} (known: text, contains, tag, any_tag, \
+                         customer, project, format, since, until, include_sensitive, limit, \
+                         offset)"
                     )));
                 }
             }
@@ -149,6 +157,9 @@ mod tests {
         assert_eq!(params.limit(100).unwrap(), 5);
         assert_eq!(params.offset, 10);
         assert_eq!(QueryParams::parse(None).unwrap().limit(100).unwrap(), 20);
+        let params =
+            QueryParams::parse(Some("contains=%E5%8F%91%E7%A5%A8%E5%8F%B7%E7%A0%81")).unwrap();
+        assert_eq!(params.filter.text_contains.as_deref(), Some("发票号码"));
     }
 
     #[test]
@@ -159,6 +170,8 @@ mod tests {
             "include_sensitive=maybe",
             "since=yesterday",
             "text=",
+            "contains=",
+            "contains=%E3%80%82%E3%80%82",
         ] {
             let error = QueryParams::parse(Some(raw)).unwrap_err();
             assert_eq!(error.code(), "api.bad_request", "{raw}");

@@ -16,12 +16,12 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::params::{QueryParams, facet_field};
-use crate::commands::search::{SearchBy, SearchOutput, search_tenant};
-use crate::commands::stats::{StatsOutput, tenant_stats};
 use crate::error::AppError;
 use crate::index::query::MAX_LIMIT;
 use crate::index::{FacetCount, ImageId, ImageRecord, VectorName};
 use crate::process::ORIGINAL;
+use crate::service::search::{SearchBy, SearchOutput, search_tenant};
+use crate::service::stats::{StatsOutput, tenant_stats};
 
 /// The OpenAPI document (`docs/openapi.json`, served as is).
 pub const OPENAPI: &str = include_str!("../../../docs/openapi.json");
@@ -68,20 +68,23 @@ pub async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
 }
 
-/// `GET /api/v1/search?text=...`: images nearest to words.
+/// `GET /api/v1/search?text=...`: images nearest to words; with
+/// `contains=...` only, the images whose text contains it.
 pub async fn search_text(
     caller: Caller,
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<SearchOutput>, ApiError> {
     let params = QueryParams::parse(raw.as_deref())?;
-    let text = params
-        .text
-        .clone()
-        .ok_or_else(|| ApiError::BadRequest("give `text`".into()))?;
     let limit = params.limit(state.max_limit)?;
-    let vector = state.processor.text_vector(text.clone()).await?;
-    let by = SearchBy::Vector(VectorName::Semantic, vector, format!("text: {text}"));
+    let by = match params.text.clone() {
+        Some(text) => {
+            let vector = state.processor.text_vector(text.clone()).await?;
+            SearchBy::Vector(VectorName::Semantic, vector, format!("text: {text}"))
+        }
+        None if params.filter.text_contains.is_some() => SearchBy::Filters,
+        None => return Err(ApiError::BadRequest("give `text` or `contains`".into())),
+    };
     search(&state, &caller, by, &params, limit).await
 }
 

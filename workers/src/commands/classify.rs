@@ -70,7 +70,7 @@ impl ClassifyOutput {
 pub fn run(config: &Config, args: &ClassifyArgs) -> Result<ClassifyOutput, AppError> {
     let runtime = Runtime::init(&config.runtime())?;
     let store = ModelStore::open(&config.models.dir)?;
-    let classifier = Classifier::load(&store, &runtime, &config.tagging.classifier)?;
+    let classifier = Classifier::load(&store, &runtime, &config.analyzers.classifier.pool)?;
     let images = args
         .images
         .iter()

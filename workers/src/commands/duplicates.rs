@@ -6,55 +6,24 @@
 //! `--all` asks the index for the duplicates of every image of the tenant
 //! (one look-up per image, a page at a time) and reports each pair once.
 
-use std::collections::BTreeSet;
 use std::io::Write;
 
-use serde::Serialize;
-
-use super::search::top_tags;
-use super::support::{analyse_file, load_tagger, runtime};
+use super::support::{analyse_file, load_analyzers, runtime};
+use crate::analyzers::AnalyzerId;
 use crate::cli::DuplicatesArgs;
 use crate::config::Config;
 use crate::error::AppError;
-use crate::index::{DuplicateReason, ImageFilter, ImageId, Index, TenantId, TenantIndex};
-
-/// One stored image, as reported.
-#[derive(Debug, Clone, Serialize)]
-pub struct ImageRef {
-    /// Its id.
-    pub image_id: ImageId,
-    /// Its filename.
-    pub filename: Option<String>,
-    /// Its most telling tags.
-    pub tags: Vec<String>,
-}
-
-/// Two images that are duplicates, and why.
-#[derive(Debug, Clone, Serialize)]
-pub struct DuplicatePair {
-    /// The first image (the file given, for `--image`: absent).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub image: Option<ImageRef>,
-    /// Its duplicate.
-    pub duplicate: ImageRef,
-    /// Same bytes, or near with phash distance and cosine.
-    pub reason: DuplicateReason,
-}
-
-/// What the command found.
-#[derive(Debug, Serialize)]
-pub struct DuplicatesOutput {
-    /// The pairs.
-    pub pairs: Vec<DuplicatePair>,
-    /// Images looked at (`--all`), or 1.
-    pub images_checked: u64,
-}
+use crate::index::{DuplicateReason, Index, TenantId};
+use crate::service::duplicates::{DuplicatePair, DuplicatesOutput, ImageRef, all_pairs, image_ref};
 
 /// Runs the command.
 pub fn run(config: &Config, args: &DuplicatesArgs) -> Result<DuplicatesOutput, AppError> {
     let tenant = TenantId::new(args.tenant.clone())?;
     let analysis = match &args.image {
-        Some(path) => Some(analyse_file(config, &load_tagger(config)?, path)?),
+        Some(path) => {
+            let analyzers = load_analyzers(config, &[AnalyzerId::Classifier])?;
+            Some(analyse_file(config, &analyzers, path)?)
+        }
         None => None,
     };
     runtime()?.block_on(async {
@@ -80,52 +49,6 @@ pub fn run(config: &Config, args: &DuplicatesArgs) -> Result<DuplicatesOutput, A
             None => all_pairs(&scope).await,
         }
     })
-}
-
-/// Every duplicate pair of the tenant, each once.
-pub async fn all_pairs(scope: &TenantIndex<'_>) -> Result<DuplicatesOutput, AppError> {
-    let every = ImageFilter {
-        include_sensitive: true,
-        ..ImageFilter::default()
-    };
-    let mut seen: BTreeSet<(ImageId, ImageId)> = BTreeSet::new();
-    let mut pairs = Vec::new();
-    let mut checked = 0;
-    let mut cursor = None;
-    loop {
-        let page = scope.scroll(&every, cursor, 256, false).await?;
-        for image in &page.images {
-            checked += 1;
-            let id = image.record.image_id;
-            for m in scope.duplicates_of(id).await? {
-                let other = m.image.record.image_id;
-                let key = if id < other { (id, other) } else { (other, id) };
-                if seen.insert(key) {
-                    pairs.push(DuplicatePair {
-                        image: Some(image_ref(&image.record)),
-                        duplicate: image_ref(&m.image.record),
-                        reason: m.reason,
-                    });
-                }
-            }
-        }
-        cursor = page.next;
-        if cursor.is_none() {
-            break;
-        }
-    }
-    Ok(DuplicatesOutput {
-        pairs,
-        images_checked: checked,
-    })
-}
-
-fn image_ref(record: &crate::index::ImageRecord) -> ImageRef {
-    ImageRef {
-        image_id: record.image_id,
-        filename: record.filename.clone(),
-        tags: top_tags(record, 3).into_iter().map(str::to_owned).collect(),
-    }
 }
 
 fn reason_text(reason: &DuplicateReason) -> String {

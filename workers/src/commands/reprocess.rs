@@ -1,9 +1,11 @@
 //! `imgtag reprocess --tenant T [--only-stale] [--via-queue]`: re-runs a
 //! tenant's images from their stored originals, after a model change.
 //!
-//! - Walks the tenant in id order, a page at a time: every image, or with
-//!   `--only-stale` those whose model versions differ from the loaded
-//!   models'.
+//! - Walks the tenant in id order, a page at a time: every image (all
+//!   analyzers, renditions rewritten), or with `--only-stale` those
+//!   lacking one of the running analyzers' versions; such an image re-runs
+//!   only its stale analyzers (and those that read them), and every other
+//!   output of its record stays as it is.
 //! - In process (default): each page runs through the same [`Processor`]
 //!   as ingestion, `--concurrency` images at once.
 //! - `--via-queue`: publishes one `stored` job per image instead (confirmed),
@@ -109,10 +111,11 @@ pub fn run(config: &Config, args: &ReprocessArgs) -> Result<ReprocessOutput, App
         };
         let bar = progress_bar(total, "images");
         bar.set_position(state.done + state.failed);
-        let models_tag = models_tag(processor.model_versions());
+        let current = processor.analyzer_versions();
+        let models_tag = models_tag(&current);
         loop {
             let page: Page = if args.only_stale {
-                scope.stale(processor.model_versions(), state.cursor, PAGE).await?
+                scope.stale(&current, state.cursor, PAGE).await?
             } else {
                 let all = ImageFilter {
                     include_sensitive: true,
@@ -123,7 +126,19 @@ pub fn run(config: &Config, args: &ReprocessArgs) -> Result<ReprocessOutput, App
             let jobs: Vec<Job> = page
                 .images
                 .iter()
-                .map(|image| stored_job(&tenant, image.record.image_id, &models_tag))
+                .map(|image| {
+                    let operations = if args.only_stale {
+                        let stale = processor.analyzers().stale(&image.record.model_versions);
+                        stale
+                            .into_iter()
+                            .map(Operation::of)
+                            .chain([Operation::Index])
+                            .collect()
+                    } else {
+                        Operation::all()
+                    };
+                    stored_job(&tenant, image.record.image_id, &models_tag, operations)
+                })
                 .collect();
             match &publisher {
                 Some((_, publisher)) => {
@@ -183,7 +198,12 @@ pub fn run(config: &Config, args: &ReprocessArgs) -> Result<ReprocessOutput, App
 }
 
 /// A job re-running one image from its stored original.
-fn stored_job(tenant: &TenantId, image_id: ImageId, models_tag: &str) -> Job {
+fn stored_job(
+    tenant: &TenantId,
+    image_id: ImageId,
+    models_tag: &str,
+    operations: Vec<Operation>,
+) -> Job {
     Job {
         schema_version: SCHEMA_VERSION,
         job_id: format!("reprocess.{image_id}.{models_tag}"),
@@ -193,13 +213,13 @@ fn stored_job(tenant: &TenantId, image_id: ImageId, models_tag: &str) -> Job {
         filename: None,
         labels: Default::default(),
         source: JobSource::Stored { image_id },
-        operations: Operation::all(),
+        operations,
         vocabulary: None,
     }
 }
 
-/// Eight hex digits naming the model versions (part of reprocessing job
-/// ids: the same image under new models is new work).
+/// Eight hex digits naming the analyzer versions (part of reprocessing job
+/// ids: the same image under new analyzers is new work).
 fn models_tag(versions: &std::collections::BTreeMap<String, String>) -> String {
     use sha2::Digest;
     let joined: Vec<String> = versions.iter().map(|(k, v)| format!("{k}={v}")).collect();

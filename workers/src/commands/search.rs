@@ -6,25 +6,14 @@
 
 use std::io::Write;
 
-use serde::{Deserialize, Serialize};
-
-use super::support::{analyse_file, load_tagger, runtime};
+use super::support::{analyse_file, load_analyzers, runtime};
+use crate::analyzers::AnalyzerId;
 use crate::api::client::{ApiClient, RemoteQuery};
 use crate::cli::{FilterArgs, SearchArgs};
 use crate::config::Config;
 use crate::error::AppError;
-use crate::index::{
-    Hit, ImageFilter, ImageId, Index, IndexError, TenantId, TenantIndex, VectorName,
-};
-
-/// The ranked results (also the HTTP API's search response).
-#[derive(Debug, Serialize, Deserialize)]
-pub struct SearchOutput {
-    /// The query, for people (`text: ...`, `image: FILE`, `like: ID`).
-    pub query: String,
-    /// Best first.
-    pub hits: Vec<Hit>,
-}
+use crate::index::{ImageFilter, Index, TenantId, VectorName};
+use crate::service::search::{SearchBy, SearchOutput, search_tenant, top_tags};
 
 /// The filter the arguments describe.
 pub fn image_filter(args: &FilterArgs) -> ImageFilter {
@@ -35,42 +24,9 @@ pub fn image_filter(args: &FilterArgs) -> ImageFilter {
         captured_since: args.since.clone(),
         captured_until: args.until.clone(),
         include_sensitive: args.include_sensitive,
+        text_contains: args.contains.clone(),
         ..ImageFilter::default()
     }
-}
-
-/// What a search compares with.
-#[derive(Debug, Clone)]
-pub enum SearchBy {
-    /// A vector computed from the query (text or example image), with the
-    /// query as people read it.
-    Vector(VectorName, Vec<f32>, String),
-    /// A stored image's own vector (the image itself left out).
-    Like(ImageId),
-}
-
-/// Runs a search in one tenant.
-pub async fn search_tenant(
-    scope: &TenantIndex<'_>,
-    by: SearchBy,
-    filter: &ImageFilter,
-    limit: usize,
-    offset: usize,
-) -> Result<SearchOutput, IndexError> {
-    Ok(match by {
-        SearchBy::Vector(vector, values, query) => SearchOutput {
-            query,
-            hits: scope
-                .search(vector, values, filter, limit, offset, None)
-                .await?,
-        },
-        SearchBy::Like(id) => SearchOutput {
-            query: format!("like: {id}"),
-            hits: scope
-                .more_like_this(id, VectorName::Image, filter, limit)
-                .await?,
-        },
-    })
 }
 
 /// Runs the command (against the local index, or `--server`).
@@ -81,8 +37,11 @@ pub fn run(config: &Config, args: &SearchArgs) -> Result<SearchOutput, AppError>
             (Some(text), _, _) => RemoteQuery::Text(text),
             (None, Some(path), _) => RemoteQuery::Image(path),
             (None, None, Some(id)) => RemoteQuery::Like(id),
+            (None, None, None) if args.filter.contains.is_some() => RemoteQuery::Filters,
             (None, None, None) => {
-                return Err(AppError::Config("give --text, --image or --like".into()));
+                return Err(AppError::Config(
+                    "give --text, --image, --like or --contains".into(),
+                ));
             }
         };
         return runtime()?.block_on(client.search(query, &args.filter, args.limit, &config.decode));
@@ -91,11 +50,18 @@ pub fn run(config: &Config, args: &SearchArgs) -> Result<SearchOutput, AppError>
     let filter = image_filter(&args.filter);
     let query = match (&args.text, &args.image, &args.like) {
         (Some(text), _, _) => {
-            let vector = load_tagger(config)?.semantic().text_vector(text)?;
+            let analyzers =
+                load_analyzers(config, &[AnalyzerId::Classifier, AnalyzerId::Semantic])?;
+            let semantic = analyzers.semantic().ok_or(AppError::AnalyzerDisabled {
+                analyzer: "semantic",
+                needed_for: "searching by words",
+            })?;
+            let vector = semantic.space().text_vector(text)?;
             SearchBy::Vector(VectorName::Semantic, vector, format!("text: {text}"))
         }
         (None, Some(path), _) => {
-            let analysis = analyse_file(config, &load_tagger(config)?, path)?;
+            let analyzers = load_analyzers(config, &[AnalyzerId::Classifier])?;
+            let analysis = analyse_file(config, &analyzers, path)?;
             SearchBy::Vector(
                 VectorName::Image,
                 analysis.embedding,
@@ -103,8 +69,11 @@ pub fn run(config: &Config, args: &SearchArgs) -> Result<SearchOutput, AppError>
             )
         }
         (None, None, Some(id)) => SearchBy::Like(id.parse()?),
+        (None, None, None) if filter.text_contains.is_some() => SearchBy::Filters,
         (None, None, None) => {
-            return Err(AppError::Config("give --text, --image or --like".into()));
+            return Err(AppError::Config(
+                "give --text, --image, --like or --contains".into(),
+            ));
         }
     };
     let limit = usize::from(args.limit);
@@ -112,22 +81,6 @@ pub fn run(config: &Config, args: &SearchArgs) -> Result<SearchOutput, AppError>
         let index = Index::open(&config.index).await?;
         Ok(search_tenant(&index.tenant(tenant), query, &filter, limit, 0).await?)
     })
-}
-
-/// The most telling tags of a record: classifier and hierarchy tags by
-/// score.
-pub fn top_tags(record: &crate::index::ImageRecord, count: usize) -> Vec<&str> {
-    let mut tags: Vec<(&String, f32)> = record
-        .tag_scores
-        .iter()
-        .filter(|(_, t)| t.source == "classifier" || t.source == "hierarchy")
-        .map(|(name, t)| (name, t.score))
-        .collect();
-    tags.sort_by(|a, b| b.1.total_cmp(&a.1));
-    tags.into_iter()
-        .take(count)
-        .map(|(name, _)| name.as_str())
-        .collect()
 }
 
 /// A ranked table: score, image id, filename, top tags, capture date.

@@ -41,9 +41,12 @@ pub fn run(config: &Config, args: &ServeArgs) -> Result<(), AppError> {
         // first use: load it now, so a bad model file stops the start and
         // the first query is as quick as the others.
         let loading = processor.clone();
-        tokio::task::spawn_blocking(move || loading.tagger().text().preload())
-            .await
-            .map_err(|e| AppError::Config(format!("loading the text encoder failed: {e}")))??;
+        tokio::task::spawn_blocking(move || match loading.analyzers().semantic() {
+            Some(semantic) => semantic.text().preload(),
+            None => Ok(()),
+        })
+        .await
+        .map_err(|e| AppError::Config(format!("loading the text encoder failed: {e}")))??;
         let state = AppState::new(processor.clone(), config, shutdown.clone())?;
         let keys = state.keys().len();
         let router = api::router(state, &config.api);

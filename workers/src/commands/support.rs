@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::analyzers::{AnalyzerId, Analyzers};
 use crate::cli::JobFields;
 use crate::error::AppError;
 use crate::index::TenantId;
@@ -193,9 +194,13 @@ pub struct FileAnalysis {
 /// through the same pipeline configuration, so that values compare.
 pub fn analyse_file(
     config: &crate::config::Config,
-    tagger: &imgtag_models::Tagger,
+    analyzers: &Analyzers,
     path: &Path,
 ) -> Result<FileAnalysis, AppError> {
+    let classifier = analyzers.classifier().ok_or(AppError::AnalyzerDisabled {
+        analyzer: "classifier",
+        needed_for: "comparing an image file with the index",
+    })?;
     let bytes = read_image_file(path, &config.decode)?;
     let pipeline = imgtag_pipeline::PipelineConfig {
         decode: config.decode.clone(),
@@ -204,24 +209,25 @@ pub fn analyse_file(
         ..imgtag_pipeline::PipelineConfig::default()
     }
     .build()?;
-    let (processed, tagged) = pipeline.process_with(&bytes, |image| tagger.tag(image, None))?;
-    let tagged = tagged?;
+    let (processed, classification) = pipeline.process_with(&bytes, |decoded| {
+        classifier.classifier().classify(decoded.model_input)
+    })?;
     Ok(FileAnalysis {
         sha256: processed.inspection.fingerprints.sha256.clone(),
         phash: crate::index::record::parse_phash(&processed.inspection.fingerprints.phash)?,
-        embedding: tagged.embedding,
+        embedding: classification?.embedding,
     })
 }
 
-/// Loads every model (blocking).
-pub fn load_tagger(config: &crate::config::Config) -> Result<imgtag_models::Tagger, AppError> {
+/// Loads the analyzers among `needed` that the configuration enables
+/// (blocking; their models are sha256-checked).
+pub fn load_analyzers(
+    config: &crate::config::Config,
+    needed: &[AnalyzerId],
+) -> Result<Analyzers, AppError> {
     let runtime = imgtag_models::Runtime::init(&config.runtime())?;
     let store = imgtag_models::ModelStore::open(&config.models.dir)?;
-    Ok(imgtag_models::Tagger::load(
-        &store,
-        &runtime,
-        &config.tagging,
-    )?)
+    Analyzers::build(&config.analyzers.only(needed), &runtime, &store)
 }
 
 /// Cancels `shutdown` on SIGTERM or SIGINT.
@@ -245,7 +251,7 @@ pub fn spawn_batch_stats(processor: &Processor) -> tokio::task::JoinHandle<()> {
     let processor = processor.clone();
     tokio::spawn(async move {
         loop {
-            crate::telemetry::record_batches(processor.tagger());
+            crate::telemetry::record_batches(processor.analyzers());
             tokio::time::sleep(std::time::Duration::from_secs(5)).await;
         }
     })

@@ -1,28 +1,27 @@
-//! `imgtag tag`: every tag of each image (classifier, friendly, zero-shot
-//! from an optional vocabulary, quality checks, EXIF) with scores, sources
-//! and models, the NSFW verdict and the time each stage took. A bad image is
-//! reported with its error code and does not stop the others.
+//! `imgtag tag`: every tag of each image, from every enabled analyzer
+//! (classifier, friendly, zero-shot from an optional vocabulary, OCR,
+//! quality checks, EXIF) with scores, sources and models, the NSFW verdict,
+//! a summary of the text read, and the time each stage took. A bad image
+//! is reported with its error code and does not stop the others.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use imgtag_models::{
-    EmbeddedVocabulary, ModelStore, NsfwVerdict, Runtime, Tag, Tagger, Vocabulary,
-};
-use imgtag_pipeline::ShrinkHint;
+use imgtag_models::{EmbeddedVocabulary, Tag, Vocabulary};
+use imgtag_pipeline::{Pipeline, PipelineConfig};
 use serde::Serialize;
 
+use super::support::load_analyzers;
+use crate::analyzers::nsfw::NsfwOutput;
+use crate::analyzers::{AnalysisInput, AnalyzerId, Analyzers};
 use crate::cli::TagArgs;
 use crate::commands::classify::{ClassReport, ErrorReport};
 use crate::config::Config;
-use crate::derived_tags::derived_tags;
 use crate::error::AppError;
 use crate::input::{read_image_file, read_text_file};
 
-/// Short side the image is decoded to at least (shrink-on-load stops
-/// there): the classifier resizes its short side to 256.
-const MODEL_MIN_SHORT_SIDE: u32 = 256;
 /// Largest vocabulary file accepted.
 const MAX_VOCABULARY_BYTES: u64 = 1024 * 1024;
 
@@ -31,33 +30,19 @@ const MAX_VOCABULARY_BYTES: u64 = 1024 * 1024;
 pub struct TagReport {
     /// The file as given.
     pub file: PathBuf,
-    /// Tags: classifier, hierarchy, zero-shot, check, exif.
+    /// Tags of every analyzer, in analyzer order.
     pub tags: Vec<Tag>,
     /// The most probable classes.
     pub classes: Vec<ClassReport>,
-    /// The NSFW verdict (absent on error).
+    /// The NSFW verdict (absent on error, or with the analyzer off).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub nsfw: Option<NsfwVerdict>,
-    /// Milliseconds per stage.
-    pub timings_ms: Timings,
+    pub nsfw: Option<NsfwOutput>,
+    /// Milliseconds: `read`, `decode` (decode, metadata, checks) and one
+    /// entry per analyzer.
+    pub timings_ms: BTreeMap<String, f64>,
     /// Why the image failed, if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorReport>,
-}
-
-/// Milliseconds per stage of one image.
-#[derive(Debug, Default, Serialize)]
-pub struct Timings {
-    /// Reading the file.
-    pub read: f64,
-    /// Decoding, metadata, fingerprints and quality checks.
-    pub decode: f64,
-    /// Model preprocessing.
-    pub preprocess: f64,
-    /// Classifier and NSFW inference (concurrent).
-    pub inference: f64,
-    /// Friendly tags, semantic vector, zero-shot tags.
-    pub postprocess: f64,
 }
 
 /// The whole command's output.
@@ -76,23 +61,28 @@ impl TagOutput {
     }
 }
 
-/// Loads the models and the vocabulary (errors here are fatal) and tags
+/// Loads the analyzers and the vocabulary (errors here are fatal) and tags
 /// every image.
 pub fn run(config: &Config, args: &TagArgs) -> Result<TagOutput, AppError> {
-    let runtime = Runtime::init(&config.runtime())?;
-    let store = ModelStore::open(&config.models.dir)?;
-    let tagger = Tagger::load(&store, &runtime, &config.tagging)?;
+    let analyzers = load_analyzers(config, AnalyzerId::ALL)?;
     let vocabulary = args
         .vocab
         .as_deref()
-        .map(|path| load_vocabulary(&tagger, path))
+        .map(|path| load_vocabulary(&analyzers, path))
         .transpose()?;
+    let pipeline = PipelineConfig {
+        decode: config.decode.clone(),
+        quality: config.quality.clone(),
+        renditions: Vec::new(),
+        ..PipelineConfig::default()
+    }
+    .build()?;
     let images = args
         .images
         .iter()
         .map(|path| {
-            let mut timings = Timings::default();
-            match tag_file(config, &tagger, vocabulary.as_ref(), path, &mut timings) {
+            let mut timings = BTreeMap::new();
+            match tag_file(config, &pipeline, &analyzers, vocabulary.as_ref(), path, &mut timings) {
                 Ok(report) => report,
                 Err(error) => {
                     tracing::warn!(file = %path.display(), code = error.code(), %error, "image failed");
@@ -109,52 +99,75 @@ pub fn run(config: &Config, args: &TagArgs) -> Result<TagOutput, AppError> {
         })
         .collect();
     Ok(TagOutput {
-        models: tagger.models().iter().map(ToString::to_string).collect(),
+        models: analyzers.models().iter().map(ToString::to_string).collect(),
         images,
     })
 }
 
-fn load_vocabulary(tagger: &Tagger, path: &Path) -> Result<EmbeddedVocabulary, AppError> {
+fn load_vocabulary(analyzers: &Analyzers, path: &Path) -> Result<EmbeddedVocabulary, AppError> {
+    let semantic = analyzers.semantic().ok_or(AppError::AnalyzerDisabled {
+        analyzer: "semantic",
+        needed_for: "a vocabulary (--vocab)",
+    })?;
     let text = read_text_file(path, MAX_VOCABULARY_BYTES)?;
     let vocabulary = Vocabulary::parse(&text)?;
-    Ok(tagger.embed_vocabulary(&vocabulary)?)
+    semantic.embed_vocabulary(&vocabulary)
 }
 
-fn milliseconds(duration: Duration) -> f64 {
-    (duration.as_secs_f64() * 1e5).round() / 1e2
+fn milliseconds(since: Instant) -> f64 {
+    (since.elapsed().as_secs_f64() * 1e5).round() / 1e2
 }
 
 fn tag_file(
     config: &Config,
-    tagger: &Tagger,
+    pipeline: &Pipeline,
+    analyzers: &Analyzers,
     vocabulary: Option<&EmbeddedVocabulary>,
     path: &Path,
-    timings: &mut Timings,
+    timings: &mut BTreeMap<String, f64>,
 ) -> Result<TagReport, AppError> {
     let started = Instant::now();
-    let bytes = read_image_file(path, &config.decode)?;
-    let read = Instant::now();
-    let hint = ShrinkHint {
-        min_long_side: 0,
-        min_short_side: MODEL_MIN_SHORT_SIDE,
-    };
-    let (inspection, image) =
-        imgtag_pipeline::inspect(&bytes, &config.decode, &config.quality, Some(hint))?;
-    let image = image.into_rgb8();
-    let decoded = Instant::now();
-    timings.read = milliseconds(read - started);
-    timings.decode = milliseconds(decoded - read);
-    let result = tagger.tag(&image, vocabulary)?;
-    timings.preprocess = milliseconds(result.timings.preprocess);
-    timings.inference = milliseconds(result.timings.inference);
-    timings.postprocess = milliseconds(result.timings.postprocess);
-    let mut tags = result.tags;
-    tags.extend(derived_tags(&inspection));
+    let bytes = bytes::Bytes::from(read_image_file(path, &config.decode)?);
+    timings.insert("read".into(), milliseconds(started));
+    let started = Instant::now();
+    let plan = analyzers.plan(&analyzers.enabled());
+    let (_, analysis) = pipeline.process_with(&bytes, |decoded| {
+        analyzers.run(
+            &AnalysisInput {
+                image: decoded.image,
+                model_input: decoded.model_input,
+                inspection: decoded.inspection,
+                source: Some((&bytes, pipeline)),
+                vocabulary,
+            },
+            &plan,
+        )
+    })?;
+    let analysis = analysis?;
+    let analysing: f64 = analysis.timings_ms.values().sum();
+    timings.insert(
+        "decode".into(),
+        ((milliseconds(started) - analysing).max(0.0) * 100.0).round() / 100.0,
+    );
+    for (analyzer, ms) in &analysis.timings_ms {
+        timings.insert(analyzer.as_str().to_owned(), *ms);
+    }
     Ok(TagReport {
         file: path.to_owned(),
-        tags,
-        classes: result.classes.into_iter().map(ClassReport::from).collect(),
-        nsfw: Some(result.nsfw),
+        tags: analysis.tags().into_iter().map(|(_, tag)| tag).collect(),
+        classes: analysis
+            .classifier
+            .as_ref()
+            .map(|output| {
+                output
+                    .classes
+                    .iter()
+                    .cloned()
+                    .map(ClassReport::from)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        nsfw: analysis.nsfw,
         timings_ms: std::mem::take(timings),
         error: None,
     })
@@ -183,12 +196,12 @@ pub fn write_text(output: &TagOutput, out: &mut impl Write) -> std::io::Result<(
             let verdict = if nsfw.sensitive { "sensitive" } else { "safe" };
             writeln!(out, "  nsfw {:.4} ({verdict})", nsfw.score)?;
         }
-        let t = &image.timings_ms;
-        writeln!(
-            out,
-            "  time: read {:.1} ms, decode {:.1} ms, preprocess {:.1} ms, inference {:.1} ms, postprocess {:.1} ms",
-            t.read, t.decode, t.preprocess, t.inference, t.postprocess
-        )?;
+        let times: Vec<String> = image
+            .timings_ms
+            .iter()
+            .map(|(stage, ms)| format!("{stage} {ms:.1} ms"))
+            .collect();
+        writeln!(out, "  time: {}", times.join(", "))?;
     }
     Ok(())
 }

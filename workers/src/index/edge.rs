@@ -612,6 +612,16 @@ fn field_schema(field: Field) -> Result<PayloadFieldSchema, IndexError> {
         FieldKind::Geo => json!("geo"),
         FieldKind::Bool => json!("bool"),
         FieldKind::Float => json!("float"),
+        // Terms are made by imgtag (index/text.rs): the engine splits on
+        // spaces only, keeps positions for phrase matches, and keeps
+        // numbers (the word tokenizer would too, but the multilingual one
+        // drops them).
+        FieldKind::Text => json!({
+            "type": "text",
+            "tokenizer": "whitespace",
+            "lowercase": true,
+            "phrase_matching": true,
+        }),
     };
     serde_json::from_value(schema)
         .map_err(|e| IndexError::Engine(format!("payload schema of {}: {e}", field.path())))

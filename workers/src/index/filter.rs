@@ -56,6 +56,22 @@ pub enum Condition {
         /// The value.
         value: bool,
     },
+    /// A full-text field holds these space-separated terms next to each
+    /// other, in order (see [`super::text`]).
+    Phrase {
+        /// The field.
+        field: Field,
+        /// The terms.
+        terms: String,
+    },
+    /// The keyword field lacks at least one of the values (one `should`
+    /// of `must_not`s): "stale for at least one analyzer".
+    MissingAny {
+        /// The field.
+        field: Field,
+        /// The values (at least one).
+        values: Vec<String>,
+    },
     /// A geo field within `radius_m` metres of `center`.
     GeoRadius {
         /// The field.
@@ -100,6 +116,15 @@ impl Condition {
                 json!({"key": field.path(), "range": range})
             }
             Self::Flag { field, value } => json!({"key": field.path(), "match": {"value": value}}),
+            Self::Phrase { field, terms } => {
+                json!({"key": field.path(), "match": {"phrase": terms}})
+            }
+            Self::MissingAny { field, values } => json!({
+                "should": values
+                    .iter()
+                    .map(|value| json!({"must_not": [{"key": field.path(), "match": {"value": value}}]}))
+                    .collect::<Vec<_>>()
+            }),
             Self::GeoRadius {
                 field,
                 center,
@@ -209,6 +234,10 @@ pub struct ImageFilter {
     pub labels: BTreeMap<String, String>,
     /// Taken within this circle.
     pub near: Option<GeoRadius>,
+    /// Text read in the image contains this (a substring for Chinese and
+    /// Japanese, whole words and numbers otherwise; see
+    /// [`super::text`]).
+    pub text_contains: Option<String>,
 }
 
 impl ImageFilter {
@@ -310,6 +339,23 @@ impl ImageFilter {
                 field: Field::Gps,
                 center,
                 radius_m,
+            });
+        }
+        if let Some(query) = &self.text_contains {
+            if query.chars().count() > super::text::MAX_QUERY_CHARS {
+                return Err(IndexError::InvalidInput(format!(
+                    "text_contains is longer than {} characters",
+                    super::text::MAX_QUERY_CHARS
+                )));
+            }
+            let terms = super::text::query_phrase(query).ok_or_else(|| {
+                IndexError::InvalidInput(format!(
+                    "text_contains {query:?} has no letters or digits to look for"
+                ))
+            })?;
+            must.push(Condition::Phrase {
+                field: Field::OcrTerms,
+                terms,
             });
         }
         if !self.include_sensitive {

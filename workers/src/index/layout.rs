@@ -116,6 +116,9 @@ pub enum FieldKind {
     Bool,
     /// Float.
     Float,
+    /// Full text: space-separated terms, phrase matching (see
+    /// [`super::text`]).
+    Text,
 }
 
 /// Payload fields that carry an index.
@@ -149,15 +152,17 @@ pub enum Field {
     Format,
     /// `label_pairs`.
     Labels,
-    /// `models_key`.
-    ModelsKey,
+    /// `analyzer_keys`.
+    AnalyzerKeys,
+    /// `ocr_terms`.
+    OcrTerms,
     /// `ingested_at`.
     IngestedAt,
 }
 
 impl Field {
     /// Every indexed field.
-    pub const ALL: [Field; 16] = [
+    pub const ALL: [Field; 17] = [
         Field::Tenant,
         Field::Customer,
         Field::Project,
@@ -172,7 +177,8 @@ impl Field {
         Field::Gps,
         Field::Format,
         Field::Labels,
-        Field::ModelsKey,
+        Field::AnalyzerKeys,
+        Field::OcrTerms,
         Field::IngestedAt,
     ];
 
@@ -193,7 +199,8 @@ impl Field {
             Self::Gps => "metadata.gps",
             Self::Format => "metadata.format",
             Self::Labels => "label_pairs",
-            Self::ModelsKey => "models_key",
+            Self::AnalyzerKeys => "analyzer_keys",
+            Self::OcrTerms => "ocr_terms",
             Self::IngestedAt => "ingested_at",
         }
     }
@@ -206,6 +213,7 @@ impl Field {
             Self::Gps => FieldKind::Geo,
             Self::NsfwFlagged => FieldKind::Bool,
             Self::Sharpness => FieldKind::Float,
+            Self::OcrTerms => FieldKind::Text,
             Self::Customer
             | Self::Project
             | Self::Sha256
@@ -215,7 +223,7 @@ impl Field {
             | Self::CapturedMonth
             | Self::Format
             | Self::Labels
-            | Self::ModelsKey => FieldKind::Keyword { tenant: false },
+            | Self::AnalyzerKeys => FieldKind::Keyword { tenant: false },
         }
     }
 }

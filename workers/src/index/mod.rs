@@ -27,6 +27,7 @@ pub mod record;
 mod scope;
 #[cfg(feature = "qdrant-server")]
 pub mod server;
+pub mod text;
 
 use std::path::PathBuf;
 
@@ -39,8 +40,8 @@ pub use query::{
     BackupReport, FacetCount, Hit, IndexInfo, OptimizeReport, Page, SearchParams, StoredImage,
 };
 pub use record::{
-    GeoPoint, ImageRecord, ImageVectors, MetadataRecord, NewImage, NsfwRecord, QualityRecord,
-    RenditionRecord, TagScore,
+    GeoPoint, ImageRecord, ImageVectors, MetadataRecord, NewImage, NsfwRecord, OcrLineRecord,
+    OcrRecord, QualityRecord, RenditionRecord, TagScore,
 };
 pub use scope::{DuplicateMatch, DuplicateReason, TenantIndex};
 

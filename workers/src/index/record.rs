@@ -7,8 +7,12 @@
 //!   (`"3:a7"`). Two hashes within Hamming distance 7 share at least one
 //!   band (pigeonhole), so near-duplicate candidates are a keyword match.
 //! - `label_pairs`: CRM labels as `"key=value"` keywords.
-//! - `models_key`: every model version in one keyword, so "points whose
-//!   models are not the current ones" is a single `must_not` match.
+//! - `analyzer_keys`: each analyzer's version as `"id=version"` keywords,
+//!   so "points missing one of the current versions" (stale for that
+//!   analyzer) is one filter.
+//! - `ocr_terms`: the OCR text as space-separated search terms (one per
+//!   CJK character, one per word or number; see [`super::text`]), for the
+//!   engine's full-text index.
 //! - `metadata.captured_month` (`"2024-05"`) and `quality.flags`, for facets.
 
 use std::collections::BTreeMap;
@@ -32,6 +36,10 @@ pub const MAX_LABEL_VALUE: usize = 256;
 pub const MAX_CRM_ID: usize = 128;
 /// Longest filename, source URI, rendition URI or free-text field.
 pub const MAX_TEXT_FIELD: usize = 2048;
+/// Most OCR lines stored per image.
+pub const MAX_OCR_LINES: usize = 500;
+/// Most bytes of OCR text stored per image (lines included).
+pub const MAX_OCR_TEXT: usize = 16 * 1024;
 
 /// What ingestion hands to the index for one image.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,8 +73,12 @@ pub struct NewImage {
     pub job_id: Option<String>,
     /// CRM-supplied labels.
     pub labels: BTreeMap<String, String>,
-    /// Model id@version by role (`classifier`, `nsfw`, `semantic`, ...).
+    /// Version of each analyzer whose output the record holds, by analyzer
+    /// (`classifier`, `nsfw`, `semantic`, `ocr`, `quality`).
     pub model_versions: BTreeMap<String, String>,
+    /// The text read in the image.
+    #[serde(default)]
+    pub ocr: Option<OcrRecord>,
     /// The vectors.
     pub vectors: ImageVectors,
 }
@@ -105,10 +117,68 @@ impl ImageVectors {
 pub struct TagScore {
     /// 0..=1.
     pub score: f32,
-    /// `classifier`, `hierarchy`, `zero-shot`, `exif`, `check`.
+    /// `classifier`, `hierarchy`, `zero-shot`, `exif`, `check`, `ocr`.
     pub source: String,
     /// Model id@version (or rule set version) that produced it.
     pub model: String,
+    /// The analyzer that produced it (empty in records written before
+    /// analyzers were named: see [`TagScore::analyzer_name`]).
+    #[serde(default)]
+    pub analyzer: String,
+}
+
+impl TagScore {
+    /// The analyzer that produced the tag; for records that predate the
+    /// field, the one that owns its source.
+    pub fn analyzer_name(&self) -> &str {
+        if !self.analyzer.is_empty() {
+            return &self.analyzer;
+        }
+        match self.source.as_str() {
+            "classifier" | "hierarchy" => "classifier",
+            "zero-shot" => "semantic",
+            "exif" | "check" => "quality",
+            "ocr" => "ocr",
+            _ => "",
+        }
+    }
+}
+
+/// The text read in an image, as stored (bounded: at most
+/// [`MAX_OCR_LINES`] lines and [`MAX_OCR_TEXT`] bytes of text).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct OcrRecord {
+    /// Whether the text was read (`false`: the gate found too little text
+    /// to be worth reading).
+    pub read: bool,
+    /// Why it was read or not (`always`, `probe_found_text`,
+    /// `probe_found_little`).
+    pub gate: String,
+    /// The lines in reading order, joined by newlines.
+    pub text: String,
+    /// Lines found (before any bound).
+    pub line_count: usize,
+    /// The lines, with confidence and outline.
+    pub lines: Vec<OcrLineRecord>,
+    /// Clockwise rotation of the page content that was undone before
+    /// reading (0, 90, 180, 270).
+    pub rotation: u16,
+    /// Whether the text holds CJK characters.
+    pub has_cjk: bool,
+    /// Whether lines or text were cut at a bound.
+    pub truncated: bool,
+}
+
+/// One line of text read in an image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OcrLineRecord {
+    /// The text.
+    pub text: String,
+    /// Mean confidence of its characters, 0..=1.
+    pub confidence: f32,
+    /// Its outline in the pixels of the upright image: four corners,
+    /// clockwise from top left.
+    pub quad: [[f32; 2]; 4],
 }
 
 /// NSFW verdict.
@@ -211,10 +281,17 @@ pub struct ImageRecord {
     pub labels: BTreeMap<String, String>,
     /// Derived: labels as `key=value`.
     pub label_pairs: Vec<String>,
-    /// Model id@version by role.
+    /// Version of each analyzer whose output the record holds.
     pub model_versions: BTreeMap<String, String>,
-    /// Derived: all model versions in one keyword.
-    pub models_key: String,
+    /// Derived: the versions as `analyzer=version` keywords.
+    #[serde(default)]
+    pub analyzer_keys: Vec<String>,
+    /// The text read in the image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ocr: Option<OcrRecord>,
+    /// Derived: the OCR text's search terms (see [`super::text`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ocr_terms: Option<String>,
     /// First write, RFC 3339 UTC.
     pub ingested_at: String,
     /// Last write, RFC 3339 UTC.
@@ -265,6 +342,7 @@ impl NewImage {
             }
             check_text("tag source", &tag.source, 64)?;
             check_text("tag model", &tag.model, 256)?;
+            check_text("tag analyzer", &tag.analyzer, 64)?;
         }
         if !(0.0..=1.0).contains(&self.nsfw.score) {
             return Err(invalid(format!(
@@ -285,9 +363,15 @@ impl NewImage {
             }
             check_text("label value", value, MAX_LABEL_VALUE)?;
         }
-        for (role, version) in &self.model_versions {
-            check_text("model role", role, 64)?;
-            check_text("model version", version, 256)?;
+        for (analyzer, version) in &self.model_versions {
+            check_text("analyzer", analyzer, 64)?;
+            check_text("analyzer version", version, 512)?;
+            if analyzer.contains('=') {
+                return Err(invalid(format!("analyzer name {analyzer:?} contains '='")));
+            }
+        }
+        if let Some(ocr) = &self.ocr {
+            check_ocr(ocr)?;
         }
         if let Some(job_id) = &self.job_id {
             validate_identifier("job_id", job_id, 128)?;
@@ -345,8 +429,14 @@ impl NewImage {
                 .map(|(k, v)| format!("{k}={v}"))
                 .collect(),
             labels: self.labels,
-            models_key: models_key(&self.model_versions),
+            analyzer_keys: analyzer_keys(&self.model_versions),
             model_versions: self.model_versions,
+            ocr_terms: self
+                .ocr
+                .as_ref()
+                .filter(|ocr| !ocr.text.is_empty())
+                .map(|ocr| super::text::indexed_terms(&ocr.text)),
+            ocr: self.ocr,
             ingested_at: ingested_at.unwrap_or_else(|| now.clone()),
             updated_at: now,
         };
@@ -361,13 +451,41 @@ impl ImageRecord {
     }
 }
 
-/// The keyword that stands for a whole set of model versions.
-pub fn models_key(model_versions: &BTreeMap<String, String>) -> String {
-    model_versions
+/// The keywords that stand for analyzer versions (`analyzer=version`).
+pub fn analyzer_keys(versions: &BTreeMap<String, String>) -> Vec<String> {
+    versions
         .iter()
-        .map(|(role, version)| format!("{role}={version}"))
-        .collect::<Vec<_>>()
-        .join(";")
+        .map(|(analyzer, version)| format!("{analyzer}={version}"))
+        .collect()
+}
+
+fn check_ocr(ocr: &OcrRecord) -> Result<(), IndexError> {
+    let invalid = |what: String| IndexError::InvalidInput(what);
+    if ocr.lines.len() > MAX_OCR_LINES {
+        return Err(invalid(format!(
+            "{} OCR lines, at most {MAX_OCR_LINES}",
+            ocr.lines.len()
+        )));
+    }
+    let line_bytes: usize = ocr.lines.iter().map(|line| line.text.len()).sum();
+    if ocr.text.len() > MAX_OCR_TEXT || line_bytes > MAX_OCR_TEXT {
+        return Err(invalid(format!(
+            "OCR text of {} bytes, at most {MAX_OCR_TEXT}",
+            ocr.text.len().max(line_bytes)
+        )));
+    }
+    check_text("ocr gate", &ocr.gate, 64)?;
+    for line in &ocr.lines {
+        if !(0.0..=1.0).contains(&line.confidence)
+            || line.quad.iter().flatten().any(|v| !v.is_finite())
+        {
+            return Err(invalid("OCR line with a bad confidence or outline".into()));
+        }
+    }
+    if ocr.text.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(invalid("OCR text contains control characters".into()));
+    }
+    Ok(())
 }
 
 /// Parses a 64-bit perceptual hash written as up to 16 hex digits.
@@ -471,14 +589,27 @@ mod tests {
     }
 
     #[test]
-    fn model_versions_become_one_key() {
+    fn analyzer_versions_become_keywords() {
         let versions = BTreeMap::from([
             ("nsfw".to_owned(), "open-nsfw@1".to_owned()),
             ("classifier".to_owned(), "effnet@2".to_owned()),
         ]);
         assert_eq!(
-            models_key(&versions),
-            "classifier=effnet@2;nsfw=open-nsfw@1"
+            analyzer_keys(&versions),
+            ["classifier=effnet@2", "nsfw=open-nsfw@1"]
         );
+    }
+
+    #[test]
+    fn old_tags_name_their_analyzer_by_source() {
+        let tag = |source: &str| TagScore {
+            score: 1.0,
+            source: source.into(),
+            model: "m@1".into(),
+            analyzer: String::new(),
+        };
+        assert_eq!(tag("hierarchy").analyzer_name(), "classifier");
+        assert_eq!(tag("check").analyzer_name(), "quality");
+        assert_eq!(tag("zero-shot").analyzer_name(), "semantic");
     }
 }

@@ -16,7 +16,7 @@ use super::layout::{FacetField, Field, VectorName};
 use super::query::{
     FacetCount, Hit, MAX_LIMIT, Page, SearchParams, StoredImage, StoredPoint, VectorSearch,
 };
-use super::record::{NewImage, models_key, phash_bands};
+use super::record::{NewImage, analyzer_keys, phash_bands};
 
 /// Most near-duplicate candidates examined per look-up.
 const MAX_DUPLICATE_CANDIDATES: usize = 2_000;
@@ -380,8 +380,9 @@ impl<'a> TenantIndex<'a> {
             .await
     }
 
-    /// One page of the images (sensitive ones included) whose model
-    /// versions are not exactly `current`: what a reprocessing job walks.
+    /// One page of the images (sensitive ones included) that lack at least
+    /// one of the `current` analyzer versions (by analyzer name): what a
+    /// reprocessing job walks.
     pub async fn stale(
         &self,
         current: &BTreeMap<String, String>,
@@ -389,12 +390,18 @@ impl<'a> TenantIndex<'a> {
         limit: usize,
     ) -> Result<Page, IndexError> {
         check_limit(limit)?;
+        if current.is_empty() {
+            return Ok(Page {
+                images: Vec::new(),
+                next: None,
+            });
+        }
         let filter = self.scoped_raw(
-            Vec::new(),
-            vec![Condition::Keyword {
-                field: Field::ModelsKey,
-                any_of: vec![models_key(current)],
+            vec![Condition::MissingAny {
+                field: Field::AnalyzerKeys,
+                values: analyzer_keys(current),
             }],
+            Vec::new(),
         );
         self.index.scroll(filter, cursor, limit, false).await
     }

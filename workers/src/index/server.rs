@@ -33,10 +33,10 @@ use qdrant_client::qdrant::{
     self, CollectionStatus, CountPointsBuilder, CreateCollectionBuilder,
     CreateFieldIndexCollectionBuilder, DeletePointsBuilder, Distance, FacetCountsBuilder,
     FieldType, KeywordIndexParamsBuilder, NamedVectors, PayloadSchemaType, PointStruct, Query,
-    QueryPointsBuilder, ScrollPointsBuilder, SearchParamsBuilder, UpsertPointsBuilder, Vector,
-    VectorParamsBuilder, VectorsConfigBuilder, WriteOrdering, WriteOrderingType,
-    facet_value::Variant as FacetVariant, r#match::MatchValue, point_id::PointIdOptions,
-    vector_output, vectors_config, vectors_output::VectorsOptions,
+    QueryPointsBuilder, ScrollPointsBuilder, SearchParamsBuilder, TextIndexParamsBuilder,
+    TokenizerType, UpsertPointsBuilder, Vector, VectorParamsBuilder, VectorsConfigBuilder,
+    WriteOrdering, WriteOrderingType, facet_value::Variant as FacetVariant, r#match::MatchValue,
+    point_id::PointIdOptions, vector_output, vectors_config, vectors_output::VectorsOptions,
 };
 use qdrant_client::{Payload, Qdrant, QdrantError};
 use uuid::Uuid;
@@ -452,12 +452,25 @@ impl ServerBackend {
                 field_type(kind),
             )
             .wait(true);
-            if let FieldKind::Keyword { tenant } = kind {
-                request = request.field_index_params(
-                    KeywordIndexParamsBuilder::default()
-                        .is_tenant(tenant)
-                        .enable_hnsw(hnsw_links(field)),
-                );
+            match kind {
+                FieldKind::Keyword { tenant } => {
+                    request = request.field_index_params(
+                        KeywordIndexParamsBuilder::default()
+                            .is_tenant(tenant)
+                            .enable_hnsw(hnsw_links(field)),
+                    );
+                }
+                // As the embedded backend: imgtag makes the terms
+                // (index/text.rs); the server splits on spaces and keeps
+                // positions for phrase matches.
+                FieldKind::Text => {
+                    request = request.field_index_params(
+                        TextIndexParamsBuilder::new(TokenizerType::Whitespace)
+                            .lowercase(true)
+                            .phrase_matching(true),
+                    );
+                }
+                _ => {}
             }
             self.client
                 .create_field_index(request)
@@ -489,6 +502,7 @@ fn field_type(kind: FieldKind) -> FieldType {
         FieldKind::Geo => FieldType::Geo,
         FieldKind::Bool => FieldType::Bool,
         FieldKind::Float => FieldType::Float,
+        FieldKind::Text => FieldType::Text,
     }
 }
 
@@ -501,6 +515,7 @@ fn schema_type(kind: FieldKind) -> PayloadSchemaType {
         FieldKind::Geo => PayloadSchemaType::Geo,
         FieldKind::Bool => PayloadSchemaType::Bool,
         FieldKind::Float => PayloadSchemaType::Float,
+        FieldKind::Text => PayloadSchemaType::Text,
     }
 }
 
@@ -639,6 +654,24 @@ fn server_condition(condition: &Condition) -> Result<qdrant::Condition, IndexErr
         Condition::Flag { field, value } => {
             qdrant::Condition::matches(field.path(), MatchValue::Boolean(*value))
         }
+        Condition::Phrase { field, terms } => {
+            qdrant::Condition::matches_phrase(field.path(), terms.clone())
+        }
+        Condition::MissingAny { field, values } => qdrant::Condition::from(qdrant::Filter {
+            should: values
+                .iter()
+                .map(|value| {
+                    qdrant::Condition::from(qdrant::Filter {
+                        must_not: vec![qdrant::Condition::matches(
+                            field.path(),
+                            MatchValue::Keyword(value.clone()),
+                        )],
+                        ..qdrant::Filter::default()
+                    })
+                })
+                .collect(),
+            ..qdrant::Filter::default()
+        }),
         Condition::GeoRadius {
             field,
             center,
@@ -1009,7 +1042,9 @@ mod tests {
             labels: BTreeMap::from([("site".into(), "north yard".into())]),
             label_pairs: vec!["site=north yard".into()],
             model_versions: BTreeMap::new(),
-            models_key: String::new(),
+            analyzer_keys: Vec::new(),
+            ocr: None,
+            ocr_terms: None,
             ingested_at: "2024-05-07T00:00:00Z".into(),
             updated_at: "2024-05-07T00:00:00Z".into(),
         }

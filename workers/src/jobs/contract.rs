@@ -12,6 +12,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::error::JobError;
+use crate::analyzers::{AnalyzerId, AnalyzerSet};
 use crate::index::ids::validate_identifier;
 use crate::index::record::{
     MAX_CRM_ID, MAX_LABEL_KEY, MAX_LABEL_VALUE, MAX_LABELS, MAX_TEXT_FIELD,
@@ -91,11 +92,21 @@ pub enum JobSource {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Operation {
-    /// Models: tags, NSFW verdict, embeddings.
+    /// Every enabled analyzer: tags, NSFW verdict, embeddings, text.
     Tags,
+    /// Only the `classifier` analyzer (classes, friendly tags, the image
+    /// embedding).
+    Classifier,
+    /// Only the `nsfw` analyzer.
+    Nsfw,
+    /// Only the `semantic` analyzer (needs the classifier, which runs too).
+    Semantic,
+    /// Only the `quality` analyzer (quality flags, EXIF facts).
+    Quality,
     /// Encoded renditions (and the original) in the object store.
     Renditions,
-    /// The index write, with duplicate detection (needs `tags`).
+    /// The index write, with duplicate detection (needs the classifier's
+    /// embedding: `tags` or `classifier`, or a stored image).
     Index,
 }
 
@@ -105,12 +116,48 @@ impl Operation {
         vec![Self::Tags, Self::Renditions, Self::Index]
     }
 
+    /// Every operation name the contract accepts.
+    pub const NAMES: [Operation; 7] = [
+        Self::Tags,
+        Self::Classifier,
+        Self::Nsfw,
+        Self::Semantic,
+        Self::Quality,
+        Self::Renditions,
+        Self::Index,
+    ];
+
     /// Its name in the contract.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Tags => "tags",
+            Self::Classifier => "classifier",
+            Self::Nsfw => "nsfw",
+            Self::Semantic => "semantic",
+            Self::Quality => "quality",
             Self::Renditions => "renditions",
             Self::Index => "index",
+        }
+    }
+
+    /// The one analyzer this operation asks for, if it names one.
+    pub fn analyzer(self) -> Option<AnalyzerId> {
+        match self {
+            Self::Classifier => Some(AnalyzerId::Classifier),
+            Self::Nsfw => Some(AnalyzerId::Nsfw),
+            Self::Semantic => Some(AnalyzerId::Semantic),
+            Self::Quality => Some(AnalyzerId::Quality),
+            Self::Tags | Self::Renditions | Self::Index => None,
+        }
+    }
+
+    /// The operation that asks for one analyzer.
+    pub fn of(analyzer: AnalyzerId) -> Self {
+        match analyzer {
+            AnalyzerId::Classifier => Self::Classifier,
+            AnalyzerId::Nsfw => Self::Nsfw,
+            AnalyzerId::Semantic => Self::Semantic,
+            AnalyzerId::Quality => Self::Quality,
         }
     }
 }
@@ -158,6 +205,18 @@ impl Job {
         self.operations.contains(&operation)
     }
 
+    /// The analyzers the job asks for: all of them with `tags`, else those
+    /// it names.
+    pub fn analyzers(&self) -> AnalyzerSet {
+        if self.wants(Operation::Tags) {
+            return AnalyzerId::ALL.iter().copied().collect();
+        }
+        self.operations
+            .iter()
+            .filter_map(|operation| operation.analyzer())
+            .collect()
+    }
+
     /// Checks what serde's types cannot.
     pub fn validate(&self) -> Result<(), JobError> {
         let invalid = |e: crate::index::IndexError| JobError::Invalid(e.to_string());
@@ -197,16 +256,25 @@ impl Job {
                 "`operations` repeats an operation".into(),
             ));
         }
-        if self.wants(Operation::Index) && !self.wants(Operation::Tags) {
+        let analyzers = self.analyzers();
+        let stored = matches!(self.source, JobSource::Stored { .. });
+        if self.wants(Operation::Index) && !stored && !analyzers.contains(&AnalyzerId::Classifier) {
             return Err(JobError::Invalid(
-                "operation `index` needs `tags` (the index stores the embeddings)".into(),
+                "operation `index` needs `tags` or `classifier` (the index stores the image \
+                 embedding)"
+                    .into(),
+            ));
+        }
+        if self.wants(Operation::Tags) && self.operations.iter().any(|o| o.analyzer().is_some()) {
+            return Err(JobError::Invalid(
+                "`tags` already asks for every analyzer: do not also name single analyzers".into(),
             ));
         }
         if let Some(name) = &self.vocabulary {
             validate_identifier("vocabulary", name, MAX_VOCABULARY_NAME).map_err(invalid)?;
-            if !self.wants(Operation::Tags) {
+            if !analyzers.contains(&AnalyzerId::Semantic) {
                 return Err(JobError::Invalid(
-                    "a vocabulary needs operation `tags`".into(),
+                    "a vocabulary needs operation `tags` or `semantic`".into(),
                 ));
             }
         }

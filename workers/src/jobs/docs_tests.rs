@@ -157,7 +157,7 @@ fn the_job_schema_names_the_contract_fields() {
         .collect();
     assert_eq!(kinds, set(&["file", "object", "inline", "stored"]));
 
-    let operations: Vec<&str> = Operation::all()
+    let operations: Vec<&str> = Operation::NAMES
         .into_iter()
         .map(Operation::as_str)
         .collect();
