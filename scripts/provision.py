@@ -253,7 +253,7 @@ def tools_python(root: Path) -> Path:
     wanted = sha256_of(requirements)
     if python.is_file() and stamp.is_file() and stamp.read_text().strip() == wanted:
         return python
-    log("creating the Python tools venv (numpy, onnx) in .imgtag/venv")
+    log("creating the Python tools venv (numpy, onnx, Pillow) in .imgtag/venv")
     shutil.rmtree(venv, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     result = subprocess.run(
@@ -265,6 +265,26 @@ def tools_python(root: Path) -> Path:
         raise ProvisionError(f"installing {requirements.name} failed:\n{result.stderr.strip()}")
     stamp.write_text(wanted + "\n")
     return python
+
+
+def render_documents(root: Path) -> None:
+    """The OCR test documents (scripts/make_documents.py), rendered with the
+    tools venv's Pillow and Debian's CJK fonts unless already up to date."""
+    out = root / "documents"
+    script = REPO / "scripts" / "make_documents.py"
+    python = tools_python(root)
+    check = subprocess.run([str(python), str(script), "--check", "--out", str(out)],
+                           capture_output=True, text=True)
+    if check.returncode == 0:
+        return
+    log("rendering the OCR test documents into .imgtag/documents")
+    result = subprocess.run([str(python), str(script), "--out", str(out)],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        raise ProvisionError(
+            f"rendering the test documents failed (fonts: scripts/system-packages installs "
+            f"fonts-noto-cjk and fonts-dejavu-core):\n{result.stdout}{result.stderr}".strip()
+        )
 
 
 def install_runtime(provisioner: Provisioner, runtime: dict, root: Path) -> None:
@@ -316,6 +336,9 @@ def main() -> int:
                 provisioner.install(entry, args.root / "samples", label=f"sample {name}")
             for name, corpus in samples["corpus"].items():
                 install_corpus(provisioner, name, corpus, args.root)
+            for name, entry in samples.get("document", {}).items():
+                provisioner.install(entry, args.root / "documents", label=f"document {name}")
+            render_documents(args.root)
     except ProvisionError as error:
         print(f"setup: error: {error}", file=sys.stderr)
         return 1
