@@ -94,6 +94,26 @@ pub enum ModelError {
         /// What is wrong.
         message: String,
     },
+    /// OCR: the text detector's run failed or gave an unusable output.
+    #[error("OCR text detection failed: {0}")]
+    OcrDetectionFailed(String),
+    /// OCR: the line recogniser's run failed or gave an unusable output.
+    #[error("OCR text recognition failed: {0}")]
+    OcrRecognitionFailed(String),
+    /// OCR: the page-orientation classifier's run failed or gave an
+    /// unusable output.
+    #[error("OCR page orientation failed: {0}")]
+    OcrOrientationFailed(String),
+    /// OCR: a model's character or label list (graph metadata) is missing
+    /// or does not fit its output; the installed model is not the expected
+    /// one.
+    #[error("OCR model {model} has an invalid character list: {message}; {SETUP_HINT}")]
+    OcrCharsetInvalid {
+        /// Manifest key of the model.
+        model: String,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 impl ModelError {
@@ -112,6 +132,10 @@ impl ModelError {
             Self::Session { .. } => "model.session",
             Self::Inference { .. } => "model.inference",
             Self::InvalidInput { .. } => "model.invalid_input",
+            Self::OcrDetectionFailed(_) => "ocr.detection_failed",
+            Self::OcrRecognitionFailed(_) => "ocr.recognition_failed",
+            Self::OcrOrientationFailed(_) => "ocr.orientation_failed",
+            Self::OcrCharsetInvalid { .. } => "ocr.charset_invalid",
         }
     }
 
@@ -119,7 +143,14 @@ impl ModelError {
     /// problems need an operator, bad input never improves; an I/O error or a
     /// failed run (e.g. out of memory) may pass on another attempt.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Io(_) | Self::Inference { .. })
+        matches!(
+            self,
+            Self::Io(_)
+                | Self::Inference { .. }
+                | Self::OcrDetectionFailed(_)
+                | Self::OcrRecognitionFailed(_)
+                | Self::OcrOrientationFailed(_)
+        )
     }
 }
 
@@ -164,9 +195,20 @@ mod tests {
                 model: String::new(),
                 message: String::new(),
             },
+            ModelError::OcrDetectionFailed(String::new()),
+            ModelError::OcrRecognitionFailed(String::new()),
+            ModelError::OcrOrientationFailed(String::new()),
+            ModelError::OcrCharsetInvalid {
+                model: String::new(),
+                message: String::new(),
+            },
         ];
         let mut codes: Vec<_> = errors.iter().map(ModelError::code).collect();
-        assert!(codes.iter().all(|c| c.starts_with("model.")));
+        assert!(
+            codes
+                .iter()
+                .all(|c| c.starts_with("model.") || c.starts_with("ocr."))
+        );
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), errors.len());

@@ -14,6 +14,8 @@
 //!   embedding from the same run; [`friendly`]: general tags summed up the
 //!   WordNet hierarchy.
 //! - [`nsfw`]: OpenNSFW score. [`text`]: MiniLM sentence vectors.
+//! - [`ocr`]: Chinese + English OCR (PP-OCRv6 small through rapidocr's
+//!   pipeline) with whole-page orientation.
 //! - [`semantic`]: the space text queries and images share (ConSE here, a
 //!   CLIP pair behind the same trait); [`vocabulary`]: tenants' zero-shot
 //!   tags in it.
@@ -32,6 +34,7 @@ pub mod friendly;
 pub mod labels;
 pub mod manifest;
 pub mod nsfw;
+pub mod ocr;
 pub mod preprocess;
 pub mod resample;
 pub mod runtime;
@@ -48,6 +51,7 @@ pub use error::ModelError;
 pub use friendly::FriendlyTags;
 pub use manifest::Manifest;
 pub use nsfw::NsfwDetector;
+pub use ocr::{DetLimit, OcrConfig, OcrEngine, OcrLine, OcrResult};
 pub use runtime::{Runtime, RuntimeConfig};
 pub use semantic::{Conse, ConseConfig, ImageEvidence, SemanticSpace};
 pub use session::PoolConfig;

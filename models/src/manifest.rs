@@ -187,6 +187,15 @@ pub enum Preprocess {
     Image(ImagePreprocess),
     /// A text model.
     Text(TextPreprocess),
+    /// The OCR text detector (`models/src/ocr`).
+    #[serde(rename = "ocr_detection")]
+    OcrDetection(OcrDetectionPreprocess),
+    /// The OCR line recogniser (`models/src/ocr`).
+    #[serde(rename = "ocr_recognition")]
+    OcrRecognition(OcrRecognitionPreprocess),
+    /// The OCR page-orientation classifier (`models/src/ocr`).
+    #[serde(rename = "ocr_orientation")]
+    OcrOrientation(OcrOrientationPreprocess),
 }
 
 /// Image preprocessing: resize, centre crop, normalise, lay out.
@@ -257,6 +266,65 @@ pub enum TensorLayout {
     Nchw,
     /// Batch, height, width, channel.
     Nhwc,
+}
+
+/// OCR detection input: the whole page, both sides resized to multiples of
+/// `multiple` (OpenCV bilinear), `(x / 255 - mean) / std`, NCHW. The sizes
+/// themselves are policy ([`crate::ocr::OcrConfig`]).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OcrDetectionPreprocess {
+    /// Both sides of the input are multiples of this.
+    pub multiple: u32,
+    /// Channel order of the tensor.
+    pub channels: ChannelOrder,
+    /// Per-channel mean on the 0-1 scale (`x / 255`), tensor channel order.
+    pub mean: [f32; 3],
+    /// Per-channel divisor on the 0-1 scale, tensor channel order.
+    pub std: [f32; 3],
+}
+
+/// OCR recognition input: one text line per batch item, `height` pixels high
+/// with the aspect ratio kept (OpenCV bilinear), `(x / 255 - mean) / std`,
+/// zero-padded on the right to the batch's widest line and at least
+/// `min_width`, NCHW.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OcrRecognitionPreprocess {
+    /// Input height.
+    pub height: u32,
+    /// Narrowest padded width of a batch.
+    pub min_width: u32,
+    /// Channel order of the tensor.
+    pub channels: ChannelOrder,
+    /// Per-channel mean on the 0-1 scale, tensor channel order.
+    pub mean: [f32; 3],
+    /// Per-channel divisor on the 0-1 scale, tensor channel order.
+    pub std: [f32; 3],
+    /// Key of the graph's metadata entry holding the characters, one per
+    /// line (the classes are blank, those characters, then a space).
+    pub charset: String,
+}
+
+/// OCR page-orientation input: short side to `short_side` (OpenCV
+/// Lanczos-4, each side rounded), centre crop `crop`, `(x / 255 - mean) /
+/// std`, NCHW.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OcrOrientationPreprocess {
+    /// Target of the short side.
+    pub short_side: u32,
+    /// Side of the square centre crop.
+    pub crop: u32,
+    /// Channel order of the tensor.
+    pub channels: ChannelOrder,
+    /// Per-channel mean on the 0-1 scale, tensor channel order.
+    pub mean: [f32; 3],
+    /// Per-channel divisor on the 0-1 scale, tensor channel order.
+    pub std: [f32; 3],
+    /// Key of the graph's metadata entry holding the class names (clockwise
+    /// degrees), one per line.
+    pub labels: String,
 }
 
 /// Text preprocessing.
@@ -336,6 +404,28 @@ impl Manifest {
                         return invalid(format!("{what}: max_tokens must be positive"));
                     }
                 }
+                Preprocess::OcrDetection(spec) => {
+                    check_std(&what, &spec.std)?;
+                    if spec.multiple == 0 {
+                        return invalid(format!("{what}: multiple must be positive"));
+                    }
+                }
+                Preprocess::OcrRecognition(spec) => {
+                    check_std(&what, &spec.std)?;
+                    if spec.height == 0 || spec.min_width == 0 || spec.charset.is_empty() {
+                        return invalid(format!(
+                            "{what}: height, min_width and charset must be set"
+                        ));
+                    }
+                }
+                Preprocess::OcrOrientation(spec) => {
+                    check_std(&what, &spec.std)?;
+                    if spec.crop == 0 || spec.crop > spec.short_side || spec.labels.is_empty() {
+                        return invalid(format!(
+                            "{what}: crop must be in 1..=short_side and labels set"
+                        ));
+                    }
+                }
             }
             sources.push((what, &model.source));
         }
@@ -359,6 +449,16 @@ impl Manifest {
             }
         }
         Ok(())
+    }
+}
+
+fn check_std(what: &str, std: &[f32; 3]) -> Result<(), ModelError> {
+    if std.iter().all(|s| *s != 0.0 && s.is_finite()) {
+        Ok(())
+    } else {
+        Err(ModelError::Manifest(format!(
+            "{what}: std must be finite and non-zero"
+        )))
     }
 }
 

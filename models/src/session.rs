@@ -165,7 +165,7 @@ pub fn manifest_error(key: &str, message: &str) -> ModelError {
 pub fn image_preprocess(key: &str, entry: &ModelEntry) -> Result<ImagePreprocess, ModelError> {
     match &entry.preprocess {
         Preprocess::Image(spec) => Ok(spec.clone()),
-        Preprocess::Text(_) => Err(manifest_error(key, "needs image preprocessing")),
+        _ => Err(manifest_error(key, "needs image preprocessing")),
     }
 }
 
