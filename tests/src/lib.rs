@@ -50,6 +50,19 @@ pub fn sample(name: &str) -> PathBuf {
     path
 }
 
+/// A test document by file name (e.g. `invoice.png`): the documents
+/// `scripts/make_documents.py` renders and scikit-image's `page.png`, which
+/// `scripts/setup` puts in `.imgtag/documents`.
+pub fn document(name: &str) -> PathBuf {
+    let path = install_dir().join("documents").join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: run scripts/setup",
+        path.display()
+    );
+    path
+}
+
 /// The ONNX Runtime settings the tests use (the library scripts/setup installs).
 pub fn runtime_config() -> RuntimeConfig {
     let library = std::env::var_os("ORT_DYLIB_PATH")

@@ -24,6 +24,9 @@ pub enum Command {
     Tag(TagArgs),
     /// Print the most probable ImageNet classes of each image.
     Classify(ClassifyArgs),
+    /// Read the text in each image (Chinese and English): lines with
+    /// confidence and outline, page rotation.
+    Ocr(OcrArgs),
     /// Print metadata, fingerprints and quality signals of each image.
     Inspect(InspectArgs),
     /// Convert an image to another format (upright, metadata stripped).
@@ -141,7 +144,12 @@ pub struct IngestArgs {
 
 /// Arguments of `imgtag search`.
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("query").required(true).args(["text", "image", "like"])))]
+#[command(group(
+    clap::ArgGroup::new("query")
+        .required(true)
+        .multiple(true)
+        .args(["text", "image", "like", "contains"])
+))]
 pub struct SearchArgs {
     /// The tenant to search in (with --server: the key's tenant).
     #[arg(long, required_unless_present = "server", conflicts_with = "server")]
@@ -153,10 +161,10 @@ pub struct SearchArgs {
     #[arg(long)]
     pub text: Option<String>,
     /// Images like this file (decoded under the same limits as uploads).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "text")]
     pub image: Option<PathBuf>,
     /// Images like this stored image.
-    #[arg(long, value_name = "IMAGE_ID")]
+    #[arg(long, value_name = "IMAGE_ID", conflicts_with_all = ["text", "image"])]
     pub like: Option<String>,
     /// Filters.
     #[command(flatten)]
@@ -399,6 +407,17 @@ pub struct ClassifyArgs {
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub top: u16,
     /// Print JSON (an array, one object per image) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `imgtag ocr`.
+#[derive(Debug, clap::Args)]
+pub struct OcrArgs {
+    /// Image files; the format is sniffed from the content, not the name.
+    #[arg(required = true, value_name = "IMAGE")]
+    pub images: Vec<PathBuf>,
+    /// Print JSON (one object per image, in a list) instead of the text.
     #[arg(long)]
     pub json: bool,
 }

@@ -271,9 +271,13 @@ mod tests {
                 "{error}"
             );
             jail.set_env("IMGTAG__ANALYZERS__CLASSIFIER__POOL__SESSIONS", "2");
+            jail.set_env("IMGTAG__ANALYZERS__OCR__MODE", "always");
             let config = Config::load(None).unwrap();
             assert_eq!(config.analyzers.classifier.pool.sessions, 2);
-
+            assert_eq!(
+                config.analyzers.ocr.mode,
+                crate::analyzers::ocr::OcrMode::Always
+            );
             let error = Config::load(Some(Path::new("absent.toml"))).unwrap_err();
             assert!(error.to_string().contains("absent.toml"), "{error}");
             Ok(())

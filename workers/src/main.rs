@@ -9,7 +9,7 @@ use clap::Parser;
 use imgtag_workers::api::discovery::locked_hint;
 use imgtag_workers::cli::{Cli, Command};
 use imgtag_workers::commands::{
-    api_key, classify, convert, dlq, duplicates, index, ingest, inspect, publish, reprocess,
+    api_key, classify, convert, dlq, duplicates, index, ingest, inspect, ocr, publish, reprocess,
     search, serve, stats, tag, worker,
 };
 use imgtag_workers::telemetry;
@@ -53,6 +53,12 @@ fn run(cli: &Cli) -> Result<ExitCode, AppError> {
             let output = classify::run(&config, args)?;
             print(args.json, &output, output.all_succeeded(), |out| {
                 classify::write_table(&output, out)
+            })
+        }
+        Command::Ocr(args) => {
+            let output = ocr::run(&config, args)?;
+            print(args.json, &output.images, output.all_succeeded(), |out| {
+                ocr::write_text(&output, out)
             })
         }
         Command::Inspect(args) => {

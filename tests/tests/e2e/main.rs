@@ -17,6 +17,7 @@ mod index_isolation;
 mod ingest;
 mod inspect;
 mod model_files;
+mod ocr;
 mod parity;
 mod serve;
 mod tagging;

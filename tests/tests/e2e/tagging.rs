@@ -174,6 +174,21 @@ fn zero_shot_coffee_scores_the_coffee_photo_above_every_other() {
 }
 
 #[test]
+fn photos_without_text_get_only_the_ocr_probe() {
+    for name in SAMPLES {
+        let analysis = analyse(name);
+        let ocr = analysis.ocr.as_ref().unwrap();
+        assert!(
+            !ocr.decision.read,
+            "{name}: the gate read it: {:?}",
+            ocr.decision
+        );
+        assert!(ocr.result.is_none(), "{name}");
+        assert!(ocr.decision.probe.is_some(), "{name}");
+    }
+}
+
+#[test]
 fn cli_tags_photos_and_reports_bad_files_and_vocabularies() {
     let dir = tempfile::tempdir().unwrap();
     let vocab = dir.path().join("vocab.toml");
@@ -204,6 +219,7 @@ fn cli_tags_photos_and_reports_bad_files_and_vocabularies() {
     assert_eq!(coffee["nsfw"]["sensitive"], false);
     assert!(coffee["timings_ms"]["classifier"].as_f64().unwrap() > 0.0);
     assert!(coffee["timings_ms"]["decode"].as_f64().unwrap() > 0.0);
+    assert_eq!(coffee["ocr"]["read"], false, "{coffee}");
     assert_eq!(
         json["images"][1]["error"]["code"],
         "image.unsupported_format"

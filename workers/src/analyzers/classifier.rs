@@ -15,6 +15,9 @@ use crate::error::AppError;
 /// Rule-set id of the friendly tags; its version is derived from the data
 /// files and the classifier's.
 pub const FRIENDLY_TAGS_ID: &str = "imgtag-friendly-tags";
+/// The friendly tags whose classes make an image look like a document
+/// (printed pages, web pages and screenshots; `models/data/friendly_tags.toml`).
+pub const DOCUMENT_TAGS: [&str; 2] = ["document", "screenshot"];
 
 /// `[analyzers.classifier]`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,6 +78,9 @@ pub struct ClassifierOutput {
     pub classification: Classification,
     /// Classifier tags (probable classes) and friendly tags.
     pub tags: Vec<Tag>,
+    /// Probability mass of the classes under [`DOCUMENT_TAGS`]: how much the
+    /// image looks like a page or a screen (evidence for the OCR gate).
+    pub document_mass: f32,
 }
 
 /// The loaded classifier and friendly-tag rules.
@@ -166,10 +172,22 @@ impl Stage for ClassifierAnalyzer {
                     model: self.friendly_model.clone(),
                 }),
         );
+        let document_mass = classification
+            .probabilities
+            .iter()
+            .enumerate()
+            .filter(|(class, _)| {
+                self.friendly
+                    .tags_of_class(*class)
+                    .any(|tag| DOCUMENT_TAGS.contains(&tag))
+            })
+            .map(|(_, probability)| probability)
+            .sum();
         Ok(ClassifierOutput {
             classes,
             classification,
             tags,
+            document_mass,
         })
     }
 

@@ -19,6 +19,7 @@
 
 pub mod classifier;
 pub mod nsfw;
+pub mod ocr;
 pub mod plan;
 pub mod quality;
 mod registry;
@@ -38,6 +39,7 @@ register_analyzers! {
     classifier: Classifier => classifier::ClassifierAnalyzer,
     nsfw: Nsfw => nsfw::NsfwAnalyzer,
     semantic: Semantic => semantic::SemanticAnalyzer,
+    ocr: Ocr => ocr::OcrAnalyzer,
     quality: Quality => quality::QualityAnalyzer,
 }
 

@@ -105,7 +105,20 @@ mod tests {
         assert!(plan.runs(AnalyzerId::Classifier), "semantic needs it");
         assert!(plan.writes(AnalyzerId::Semantic));
         assert!(!plan.writes(AnalyzerId::Classifier));
+        assert!(!plan.runs(AnalyzerId::Ocr));
         assert!(!plan.runs(AnalyzerId::Nsfw));
+    }
+
+    #[test]
+    fn rewriting_ocr_rewrites_what_reads_it_and_nothing_else() {
+        let plan = Plan::rewrite(&set(&[AnalyzerId::Ocr]), &all());
+        assert_eq!(
+            plan.written(),
+            &set(&[AnalyzerId::Ocr, AnalyzerId::Quality]),
+            "quality reads the OCR output"
+        );
+        assert!(!plan.runs(AnalyzerId::Nsfw));
+        assert!(!plan.writes(AnalyzerId::Classifier));
     }
 
     #[test]
@@ -119,7 +132,7 @@ mod tests {
     fn disabled_analyzers_never_run() {
         let enabled = set(&[AnalyzerId::Classifier, AnalyzerId::Quality]);
         let plan = Plan::new(&all(), &enabled);
-        assert!(!plan.runs(AnalyzerId::Nsfw));
+        assert!(!plan.runs(AnalyzerId::Ocr));
         assert!(plan.writes(AnalyzerId::Quality));
         assert!(Plan::new(&set(&[]), &enabled).is_empty());
     }

@@ -2,19 +2,23 @@
 //! `blurry`, `underexposed`, `overexposed`) and the EXIF facts
 //! (`geotagged`, `camera_photo`), as tags with source `check` or `exif`.
 //!
+//! The image core measures exposure on every image alike; a clean scan or
+//! a screenshot is mostly white (or dark, in a dark theme) by design, not
+//! badly exposed. So when the OCR analyzer found the image dominated by
+//! text, the exposure flags are not raised, and the output says why.
 
 use imgtag_models::{ModelRef, Tag, TagSource};
 use imgtag_pipeline::Inspection;
 use serde::{Deserialize, Serialize};
 
-use super::Analysis;
-use super::stage::{AnalysisInput, BuildContext, Stage, StageConfig};
+use super::stage::{AnalysisInput, BuildContext, Stage, StageConfig, settings_digest};
+use super::{Analysis, AnalyzerId};
 use crate::error::AppError;
 
 /// Rule-set id of the check and EXIF tags.
 pub const RULES_ID: &str = "imgtag-quality";
 /// Bumped whenever the rules below change what they output.
-const RULES_REVISION: &str = "1";
+const RULES_REVISION: &str = "2";
 
 /// `[analyzers.quality]` (the thresholds themselves are `[quality]`, used by
 /// the image core).
@@ -23,11 +27,17 @@ const RULES_REVISION: &str = "1";
 pub struct QualityConfig {
     /// Run it.
     pub enabled: bool,
+    /// Keep exposure flags off images the OCR analyzer found dominated by
+    /// text (scans, screenshots).
+    pub excuse_documents: bool,
 }
 
 impl Default for QualityConfig {
     fn default() -> Self {
-        Self { enabled: true }
+        Self {
+            enabled: true,
+            excuse_documents: true,
+        }
     }
 }
 
@@ -62,6 +72,7 @@ pub struct QualityOutput {
 /// The quality rules.
 #[derive(Debug)]
 pub struct QualityAnalyzer {
+    excuse_documents: bool,
     rules: ModelRef,
 }
 
@@ -69,11 +80,17 @@ impl Stage for QualityAnalyzer {
     type Config = QualityConfig;
     type Output = QualityOutput;
 
-    fn build(_: &QualityConfig, _: &BuildContext<'_>) -> Result<Self, AppError> {
+    const READS: &'static [AnalyzerId] = &[AnalyzerId::Ocr];
+
+    fn build(config: &QualityConfig, _: &BuildContext<'_>) -> Result<Self, AppError> {
         Ok(Self {
+            excuse_documents: config.excuse_documents,
             rules: ModelRef {
                 id: RULES_ID.into(),
-                version: RULES_REVISION.into(),
+                version: format!(
+                    "{RULES_REVISION}+{}",
+                    settings_digest(&config.excuse_documents)
+                ),
             },
         })
     }
@@ -86,8 +103,17 @@ impl Stage for QualityAnalyzer {
         vec![self.rules.clone()]
     }
 
-    fn run(&self, input: &AnalysisInput<'_>, _: &Analysis) -> Result<QualityOutput, AppError> {
-        Ok(assess(input.inspection, false, &self.rules))
+    fn run(
+        &self,
+        input: &AnalysisInput<'_>,
+        analysis: &Analysis,
+    ) -> Result<QualityOutput, AppError> {
+        let text_document = self.excuse_documents
+            && analysis
+                .ocr
+                .as_ref()
+                .is_some_and(super::ocr::OcrOutput::text_dominant);
+        Ok(assess(input.inspection, text_document, &self.rules))
     }
 
     fn tags(output: &QualityOutput) -> Vec<Tag> {

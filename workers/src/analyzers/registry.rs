@@ -124,12 +124,13 @@ macro_rules! register_analyzers {
             }
         }
 
-        /// One built analyzer: the closed set of stages.
+        /// One built analyzer: the closed set of stages (boxed: their
+        /// sizes differ widely).
         #[derive(Debug)]
         pub enum Analyzer {
             $(
                 #[doc = concat!("The `", stringify!($field), "` analyzer.")]
-                $variant($stage),
+                $variant(Box<$stage>),
             )+
         }
 
@@ -142,7 +143,7 @@ macro_rules! register_analyzers {
             ) -> Result<Self, AppError> {
                 Ok(match id {
                     $(AnalyzerId::$variant => {
-                        Analyzer::$variant(<$stage as Stage>::build(&config.$field, context)?)
+                        Analyzer::$variant(Box::new(<$stage as Stage>::build(&config.$field, context)?))
                     })+
                 })
             }
@@ -189,7 +190,7 @@ macro_rules! register_analyzers {
                 #[doc = concat!("The `", stringify!($field), "` analyzer, when enabled.")]
                 pub fn $field(&self) -> Option<&$stage> {
                     self.list.iter().find_map(|analyzer| match analyzer {
-                        Analyzer::$variant(stage) => Some(stage),
+                        Analyzer::$variant(stage) => Some(&**stage),
                         #[allow(unreachable_patterns)]
                         _ => None,
                     })

@@ -8,6 +8,7 @@ pub mod duplicates;
 pub mod index;
 pub mod ingest;
 pub mod inspect;
+pub mod ocr;
 pub mod publish;
 pub mod reprocess;
 pub mod search;

@@ -21,6 +21,8 @@ use crate::commands::classify::{ClassReport, ErrorReport};
 use crate::config::Config;
 use crate::error::AppError;
 use crate::input::{read_image_file, read_text_file};
+use crate::process::OcrSummary;
+use crate::process::record::ocr_record;
 
 /// Largest vocabulary file accepted.
 const MAX_VOCABULARY_BYTES: u64 = 1024 * 1024;
@@ -37,6 +39,9 @@ pub struct TagReport {
     /// The NSFW verdict (absent on error, or with the analyzer off).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nsfw: Option<NsfwOutput>,
+    /// The text read (absent with the analyzer off).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ocr: Option<OcrSummary>,
     /// Milliseconds: `read`, `decode` (decode, metadata, checks) and one
     /// entry per analyzer.
     pub timings_ms: BTreeMap<String, f64>,
@@ -91,6 +96,7 @@ pub fn run(config: &Config, args: &TagArgs) -> Result<TagOutput, AppError> {
                         tags: Vec::new(),
                         classes: Vec::new(),
                         nsfw: None,
+                        ocr: None,
                         timings_ms: timings,
                         error: Some(ErrorReport::from(&error)),
                     }
@@ -168,6 +174,10 @@ fn tag_file(
             })
             .unwrap_or_default(),
         nsfw: analysis.nsfw,
+        ocr: analysis
+            .ocr
+            .as_ref()
+            .map(|output| OcrSummary::of(&ocr_record(output))),
         timings_ms: std::mem::take(timings),
         error: None,
     })
@@ -195,6 +205,13 @@ pub fn write_text(output: &TagOutput, out: &mut impl Write) -> std::io::Result<(
         if let Some(nsfw) = &image.nsfw {
             let verdict = if nsfw.sensitive { "sensitive" } else { "safe" };
             writeln!(out, "  nsfw {:.4} ({verdict})", nsfw.score)?;
+        }
+        if let Some(ocr) = &image.ocr {
+            if ocr.read {
+                writeln!(out, "  text: {} line(s)", ocr.line_count)?;
+            } else {
+                writeln!(out, "  text: not read (the probe found too little)")?;
+            }
         }
         let times: Vec<String> = image
             .timings_ms

@@ -151,8 +151,8 @@ pub struct OcrRecord {
     /// Whether the text was read (`false`: the gate found too little text
     /// to be worth reading).
     pub read: bool,
-    /// Why it was read or not (`always`, `probe_found_text`,
-    /// `probe_found_little`).
+    /// Why it was read or not (`always`, `classifier_document`,
+    /// `probe_found_text`, `probe_found_little`).
     pub gate: String,
     /// The lines in reading order, joined by newlines.
     pub text: String,

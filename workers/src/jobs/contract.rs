@@ -101,6 +101,8 @@ pub enum Operation {
     Nsfw,
     /// Only the `semantic` analyzer (needs the classifier, which runs too).
     Semantic,
+    /// Only the `ocr` analyzer (the text in the image).
+    Ocr,
     /// Only the `quality` analyzer (quality flags, EXIF facts).
     Quality,
     /// Encoded renditions (and the original) in the object store.
@@ -117,11 +119,12 @@ impl Operation {
     }
 
     /// Every operation name the contract accepts.
-    pub const NAMES: [Operation; 7] = [
+    pub const NAMES: [Operation; 8] = [
         Self::Tags,
         Self::Classifier,
         Self::Nsfw,
         Self::Semantic,
+        Self::Ocr,
         Self::Quality,
         Self::Renditions,
         Self::Index,
@@ -134,6 +137,7 @@ impl Operation {
             Self::Classifier => "classifier",
             Self::Nsfw => "nsfw",
             Self::Semantic => "semantic",
+            Self::Ocr => "ocr",
             Self::Quality => "quality",
             Self::Renditions => "renditions",
             Self::Index => "index",
@@ -146,6 +150,7 @@ impl Operation {
             Self::Classifier => Some(AnalyzerId::Classifier),
             Self::Nsfw => Some(AnalyzerId::Nsfw),
             Self::Semantic => Some(AnalyzerId::Semantic),
+            Self::Ocr => Some(AnalyzerId::Ocr),
             Self::Quality => Some(AnalyzerId::Quality),
             Self::Tags | Self::Renditions | Self::Index => None,
         }
@@ -157,6 +162,7 @@ impl Operation {
             AnalyzerId::Classifier => Self::Classifier,
             AnalyzerId::Nsfw => Self::Nsfw,
             AnalyzerId::Semantic => Self::Semantic,
+            AnalyzerId::Ocr => Self::Ocr,
             AnalyzerId::Quality => Self::Quality,
         }
     }

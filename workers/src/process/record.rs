@@ -9,12 +9,14 @@ use std::collections::BTreeMap;
 
 use imgtag_pipeline::Inspection;
 
+use crate::analyzers::ocr::OcrOutput;
 use crate::analyzers::{Analysis, AnalyzerId, Plan};
 use crate::error::AppError;
 use crate::events::EventTag;
+use crate::index::record::{MAX_OCR_LINES, MAX_OCR_TEXT};
 use crate::index::{
-    GeoPoint, ImageRecord, ImageVectors, MetadataRecord, NewImage, NsfwRecord, OcrRecord,
-    QualityRecord, RenditionRecord, StoredImage, TagScore,
+    GeoPoint, ImageRecord, ImageVectors, MetadataRecord, NewImage, NsfwRecord, OcrLineRecord,
+    OcrRecord, QualityRecord, RenditionRecord, StoredImage, TagScore,
 };
 use crate::jobs::{Job, JobError, JobSource};
 
@@ -89,7 +91,10 @@ impl RecordParts<'_> {
 
     /// The text read in the image after this job.
     pub fn ocr(&self) -> Option<OcrRecord> {
-        self.stored_record().and_then(|record| record.ocr.clone())
+        match (&self.analysis.ocr, self.plan.writes(AnalyzerId::Ocr)) {
+            (Some(output), true) => Some(ocr_record(output)),
+            _ => self.stored_record().and_then(|record| record.ocr.clone()),
+        }
     }
 
     /// Analyzer versions after this job: the written ones', and the
@@ -264,6 +269,53 @@ pub fn event_tags(tags: &BTreeMap<String, TagScore>) -> Vec<EventTag> {
             model: tag.model.clone(),
         })
         .collect()
+}
+
+/// The stored form of the OCR analyzer's output, bounded: lines are kept
+/// in reading order while they fit [`MAX_OCR_LINES`] and
+/// [`MAX_OCR_TEXT`].
+pub fn ocr_record(output: &OcrOutput) -> OcrRecord {
+    let gate = serde_json::to_value(output.decision.reason)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let Some(result) = &output.result else {
+        return OcrRecord {
+            read: false,
+            gate,
+            ..OcrRecord::default()
+        };
+    };
+    let mut lines = Vec::new();
+    let mut bytes = 0;
+    let mut truncated = result.truncated;
+    for line in &result.lines {
+        let text: String = line.text.chars().filter(|c| !c.is_control()).collect();
+        if lines.len() == MAX_OCR_LINES || bytes + text.len() + 1 > MAX_OCR_TEXT {
+            truncated = true;
+            break;
+        }
+        bytes += text.len() + 1;
+        lines.push(OcrLineRecord {
+            text,
+            confidence: line.confidence.clamp(0.0, 1.0),
+            quad: line.quad,
+        });
+    }
+    OcrRecord {
+        read: true,
+        gate,
+        text: lines
+            .iter()
+            .map(|line| line.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        line_count: result.lines.len(),
+        lines,
+        rotation: result.rotation,
+        has_cjk: result.has_cjk,
+        truncated,
+    }
 }
 
 /// What the index records as the source (never inline bytes).
