@@ -4,9 +4,10 @@
 //! `search`/`stats --server URL` get the answers from it; the key comes
 //! from `imgtag api-key`; SIGTERM stops both and removes the URL file.
 //! Then the page in headless Chromium (Debian's, driven by playwright-core:
-//! `tests/browser/search.mjs`, installed by `scripts/browser-tools`).
+//! `tests/browser/search.mjs`, installed by `scripts/browser-tools`): words,
+//! an example image, the text in the images and the document view.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
@@ -16,6 +17,9 @@ use imgtag_tests::{SAMPLES, imgtag_bin, install_dir, repo_root, sample};
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(180);
+/// Printed on the rendered invoice only (its number's label), so a
+/// `contains` search for it finds the invoice and nothing else.
+const INVOICE_PHRASE: &str = "发票号码";
 
 fn imgtag(config: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(imgtag_bin())
@@ -65,6 +69,32 @@ fn served_url(server: &WorkerProcess) -> String {
         .unwrap()
         .trim_matches('"')
         .to_owned()
+}
+
+/// A rendered test document (`scripts/make_documents.py` writes them to
+/// `.imgtag/documents`).
+fn test_document(name: &str) -> PathBuf {
+    let path = install_dir().join("documents").join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: run .imgtag/venv-ocr/bin/python scripts/make_documents.py",
+        path.display()
+    );
+    path
+}
+
+/// A PNG the browser test saved, at least `min` pixels each way.
+fn assert_screenshot(path: &Path, min: (u32, u32)) {
+    let png = fs_err::read(path).unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "{} is a PNG", path.display());
+    let shot = image::load_from_memory_with_format(&png, image::ImageFormat::Png).unwrap();
+    assert!(
+        shot.width() >= min.0 && shot.height() >= min.1,
+        "{} is {}x{}",
+        path.display(),
+        shot.width(),
+        shot.height()
+    );
 }
 
 fn first_filename(output: &Value) -> &str {
@@ -201,6 +231,9 @@ fn serve_with_worker_answers_the_cli_while_it_holds_the_index() {
     runtime.block_on(broker.cleanup());
 }
 
+/// The page in Chromium: "coffee" by words, the cat by example, and the
+/// invoice by the text printed on it; its document view outlines the lines
+/// read over the preview and lets the text be selected and copied.
 #[test]
 fn the_page_finds_coffee_by_words_and_the_cat_by_example_in_chromium() {
     let node = Command::new("node").arg("--version").output();
@@ -212,6 +245,7 @@ fn the_page_finds_coffee_by_words_and_the_cat_by_example_in_chromium() {
                 .is_dir(),
         "the browser test needs node, /usr/bin/chromium and playwright-core: run scripts/browser-tools"
     );
+    let invoice = test_document("invoice.png");
     let work = tempfile::tempdir().unwrap();
     let config = work.path().join("imgtag.toml");
     let base = format!(
@@ -224,7 +258,13 @@ fn the_page_finds_coffee_by_words_and_the_cat_by_example_in_chromium() {
     let samples = install_dir().join("samples");
     let ingested = imgtag(
         &config,
-        &["ingest", samples.to_str().unwrap(), "--tenant", "demo"],
+        &[
+            "ingest",
+            samples.to_str().unwrap(),
+            invoice.to_str().unwrap(),
+            "--tenant",
+            "demo",
+        ],
         &[],
     );
     assert!(
@@ -244,7 +284,10 @@ fn the_page_finds_coffee_by_words_and_the_cat_by_example_in_chromium() {
     let artefacts = repo_root().join("tests").join("artefacts");
     fs_err::create_dir_all(&artefacts).unwrap();
     let screenshot = artefacts.join("search-page.png");
-    let _ = fs_err::remove_file(&screenshot);
+    let document_shot = artefacts.join("document-view.png");
+    for old in [&screenshot, &document_shot] {
+        let _ = fs_err::remove_file(old);
+    }
     let driver = Command::new("node")
         .current_dir(repo_root())
         .arg("tests/browser/search.mjs")
@@ -253,6 +296,11 @@ fn the_page_finds_coffee_by_words_and_the_cat_by_example_in_chromium() {
         .arg(sample("chelsea.png"))
         .arg("--screenshot")
         .arg(&screenshot)
+        .arg("--document")
+        .arg(&invoice)
+        .args(["--phrase", INVOICE_PHRASE])
+        .arg("--document-screenshot")
+        .arg(&document_shot)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&driver.stdout);
@@ -262,6 +310,8 @@ fn the_page_finds_coffee_by_words_and_the_cat_by_example_in_chromium() {
         String::from_utf8_lossy(&driver.stderr),
         server.log()
     );
+    // One line per step (shown with --nocapture).
+    eprint!("{stdout}");
     let summary: Value = stdout
         .lines()
         .rev()
@@ -270,11 +320,26 @@ fn the_page_finds_coffee_by_words_and_the_cat_by_example_in_chromium() {
     assert_eq!(summary["ok"], true);
     assert_eq!(summary["first_text_hit"], "coffee.png");
     assert_eq!(summary["first_similar_hit"], "chelsea.png");
-    let png = fs_err::read(&screenshot).unwrap();
-    assert!(png.starts_with(b"\x89PNG"), "the screenshot is a PNG");
-    let shot = image::load_from_memory_with_format(&png, image::ImageFormat::Png).unwrap();
-    assert!(shot.width() >= 800 && shot.height() >= 600);
-    eprintln!("screenshot: {}", screenshot.display());
+    // The invoice by its text, alone also when words narrow the search.
+    assert_eq!(summary["first_contains_hit"], "invoice.png", "{stdout}");
+    assert_eq!(
+        summary["both_hits"],
+        serde_json::json!(["invoice.png"]),
+        "{stdout}"
+    );
+    // Its document view: the lines read, outlined (the invoice has over
+    // 100 text items; 10 is a floor any working reader clears).
+    let outlined = summary["outlined_lines"].as_u64().unwrap();
+    let lines = summary["text_lines"].as_u64().unwrap();
+    assert!((10..=lines).contains(&outlined), "{stdout}");
+    assert!(summary["copied_chars"].as_u64().unwrap() > 0, "{stdout}");
+    assert_screenshot(&screenshot, (800, 600));
+    assert_screenshot(&document_shot, (1280, 900));
+    eprintln!(
+        "screenshots: {}, {}",
+        screenshot.display(),
+        document_shot.display()
+    );
     server.terminate();
     let (status, log) = server.wait(Duration::from_secs(60));
     assert_eq!(status.code(), Some(0), "{log}");
