@@ -11,6 +11,8 @@
 //!   the CLI and the HTTP API;
 //! - `imgtag reprocess --only-stale` adds text to images ingested before OCR
 //!   without changing any other analyzer's output;
+//! - a worker over the real RabbitMQ puts the text in the result event, and
+//!   a job asking only for `ocr` gets nothing else;
 //! - `imgtag ocr` prints the text.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -20,7 +22,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use image::RgbImage;
-use imgtag_tests::broker::WorkerProcess;
+use imgtag_tests::broker::{TestBroker, WorkerProcess, broker_lock};
 use imgtag_tests::index_fixtures::async_runtime;
 use imgtag_tests::{analyzers, document, imgtag_bin, install_dir, repo_root, sample};
 use imgtag_workers::index::{ImageFilter, Index, IndexConfig, StoredImage, TenantId};
@@ -474,6 +476,81 @@ fn reprocessing_stale_images_adds_text_and_changes_nothing_else() {
         &[],
     ));
     assert!(again.contains("\"done\": 0"), "{again}");
+}
+
+#[test]
+fn a_worker_puts_the_text_in_the_result_event() {
+    let _shared = broker_lock().read().unwrap();
+    let broker = TestBroker::new("ocr", &[300], 2);
+    let runtime = async_runtime();
+    runtime.block_on(broker.declare());
+    let invoice = broker.uploads().join("invoice.png");
+    fs_err::copy(document("invoice.png"), &invoice).unwrap();
+    let receipt = broker.uploads().join("receipt.png");
+    fs_err::copy(document("receipt.png"), &receipt).unwrap();
+    let job = |id: &str, path: &Path, operations: Option<&[&str]>| {
+        let mut job = serde_json::json!({
+            "schema_version": 1,
+            "job_id": id,
+            "tenant_id": "acme",
+            "filename": path.file_name().unwrap().to_string_lossy(),
+            "source": {"kind": "file", "uri": format!("file://{}", path.display())},
+        });
+        if let Some(operations) = operations {
+            job["operations"] = serde_json::json!(operations);
+        }
+        job.to_string().into_bytes()
+    };
+    runtime.block_on(broker.publish(&[
+        job("ocr-invoice", &invoice, None),
+        job("ocr-only", &receipt, Some(&["ocr"])),
+    ]));
+    let config = broker.write_config("");
+    let worker = WorkerProcess::start(&config);
+    let events = runtime.block_on(broker.events(2, Duration::from_secs(300)));
+    assert_eq!(events.len(), 2, "{}", worker.log());
+    let by_job: BTreeMap<&str, &Value> = events
+        .iter()
+        .map(|e| (e["job_id"].as_str().unwrap(), e))
+        .collect();
+    let invoice = by_job["ocr-invoice"];
+    assert_eq!(invoice["event"], "processed", "{invoice}");
+    assert_eq!(invoice["indexed"], true);
+    assert_eq!(invoice["ocr"]["read"], true);
+    assert!(
+        invoice["ocr"]["line_count"].as_u64().unwrap() >= 50,
+        "{invoice}"
+    );
+    let text = invoice["ocr"]["text"].as_str().unwrap();
+    assert!(text.contains("发票号码") && text.len() <= 4096, "{text}");
+    assert!(invoice["analyzers"]["ocr"].is_string(), "{invoice}");
+    // Only the OCR analyzer: its text and tags, nothing stored, no other
+    // analyzer's output.
+    let only = by_job["ocr-only"];
+    assert_eq!(only["event"], "processed", "{only}");
+    assert_eq!(only["indexed"], false);
+    assert!(
+        only["ocr"]["text"].as_str().unwrap().contains("Coca-Cola"),
+        "{only}"
+    );
+    assert!(
+        only.get("nsfw").is_none() && only.get("renditions").is_none(),
+        "{only}"
+    );
+    let analyzers: Vec<&String> = only["analyzers"].as_object().unwrap().keys().collect();
+    assert_eq!(analyzers, ["ocr"], "{only}");
+    assert!(
+        only["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["source"] == "ocr"),
+        "{only}"
+    );
+    worker.terminate();
+    let (status, log) = worker.wait(Duration::from_secs(90));
+    assert_eq!(status.code(), Some(0), "{log}");
+    runtime.block_on(broker.cleanup());
 }
 
 #[test]
