@@ -381,6 +381,23 @@ impl WorkerProcess {
         self.log.lock().unwrap().join("\n")
     }
 
+    /// The URL an `imgtag serve` logs once it listens (waits for it).
+    pub fn served_url(&self, timeout: Duration) -> String {
+        self.wait_for_log("serving", timeout);
+        let log = self.log();
+        let line = log
+            .lines()
+            .find(|l| l.contains("serving"))
+            .expect("the serving line");
+        let start = line.find("url=").expect("the url field") + 4;
+        line[start..]
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .trim_matches('"')
+            .to_owned()
+    }
+
     /// Waits until a log line contains `needle`.
     pub fn wait_for_log(&self, needle: &str, timeout: Duration) {
         let deadline = Instant::now() + timeout;

@@ -190,6 +190,22 @@ impl Config {
         Ok(())
     }
 
+    /// The image core's settings (decode limits, quality thresholds and,
+    /// with `renditions`, the configured renditions): every command decodes
+    /// under the same limits.
+    pub fn pipeline(&self, renditions: bool) -> imgtag_pipeline::PipelineConfig {
+        imgtag_pipeline::PipelineConfig {
+            decode: self.decode.clone(),
+            quality: self.quality.clone(),
+            renditions: if renditions {
+                self.renditions.clone()
+            } else {
+                Vec::new()
+            },
+            ..imgtag_pipeline::PipelineConfig::default()
+        }
+    }
+
     /// The ONNX Runtime settings for `imgtag_models::Runtime`.
     pub fn runtime(&self) -> RuntimeConfig {
         RuntimeConfig {

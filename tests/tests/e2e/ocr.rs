@@ -377,7 +377,7 @@ fn ingest_reads_documents_leaves_photos_and_finds_their_text() {
     let config = work.join("imgtag.toml");
     let key = serve_config(work, &config);
     let server = WorkerProcess::run(&config, &["serve"], &[]);
-    let url = served_url(&server);
+    let url = server.served_url(Duration::from_secs(180));
     let answer = http_get_json(
         &url,
         "/api/v1/search?contains=%E5%8F%91%E7%A5%A8%E5%8F%B7%E7%A0%81",
@@ -615,20 +615,6 @@ fn serve_config(work: &Path, config: &Path) -> String {
     )
     .unwrap();
     key["key"].as_str().unwrap().to_owned()
-}
-
-/// The URL the server logs once it listens.
-fn served_url(server: &WorkerProcess) -> String {
-    server.wait_for_log("serving", Duration::from_secs(180));
-    let log = server.log();
-    let line = log.lines().find(|l| l.contains("serving")).unwrap();
-    let start = line.find("url=").unwrap() + 4;
-    line[start..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .trim_matches('"')
-        .to_owned()
 }
 
 /// A plain HTTP/1.1 GET with the key; the whole response.

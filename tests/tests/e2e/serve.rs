@@ -7,13 +7,13 @@
 //! `tests/browser/search.mjs`, installed by `scripts/browser-tools`): words,
 //! an example image, the text in the images and the document view.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
 use imgtag_tests::broker::{TestBroker, WorkerProcess, broker_lock};
 use imgtag_tests::index_fixtures::async_runtime;
-use imgtag_tests::{SAMPLES, imgtag_bin, install_dir, repo_root, sample};
+use imgtag_tests::{SAMPLES, document, imgtag_bin, install_dir, repo_root, sample};
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(180);
@@ -59,28 +59,7 @@ fn new_key(config: &Path, tenant: &str) -> (String, String) {
 
 /// The URL the server logs once it listens.
 fn served_url(server: &WorkerProcess) -> String {
-    server.wait_for_log("serving", WAIT);
-    let log = server.log();
-    let line = log.lines().find(|l| l.contains("serving")).unwrap();
-    let start = line.find("url=").unwrap() + 4;
-    line[start..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .trim_matches('"')
-        .to_owned()
-}
-
-/// A rendered test document (`scripts/make_documents.py` writes them to
-/// `.imgtag/documents`).
-fn test_document(name: &str) -> PathBuf {
-    let path = install_dir().join("documents").join(name);
-    assert!(
-        path.is_file(),
-        "{} is missing: run .imgtag/venv-ocr/bin/python scripts/make_documents.py",
-        path.display()
-    );
-    path
+    server.served_url(WAIT)
 }
 
 /// A PNG the browser test saved, at least `min` pixels each way.
@@ -245,7 +224,7 @@ fn the_page_finds_coffee_by_words_and_the_cat_by_example_in_chromium() {
                 .is_dir(),
         "the browser test needs node, /usr/bin/chromium and playwright-core: run scripts/browser-tools"
     );
-    let invoice = test_document("invoice.png");
+    let invoice = document("invoice.png");
     let work = tempfile::tempdir().unwrap();
     let config = work.path().join("imgtag.toml");
     let base = format!(

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use imgtag_models::ocr::{OcrEngine, OcrLine};
 use imgtag_models::{ModelStore, Runtime};
-use imgtag_pipeline::{Pipeline, PipelineConfig};
+use imgtag_pipeline::Pipeline;
 use serde::Serialize;
 
 use crate::cli::OcrArgs;
@@ -66,13 +66,7 @@ pub fn run(config: &Config, args: &OcrArgs) -> Result<OcrOutput, AppError> {
     let store = ModelStore::open(&config.models.dir)?;
     let section = &config.analyzers.ocr;
     let engine = OcrEngine::load(&store, &runtime, &section.engine)?;
-    let pipeline = PipelineConfig {
-        decode: config.decode.clone(),
-        quality: config.quality.clone(),
-        renditions: Vec::new(),
-        ..PipelineConfig::default()
-    }
-    .build()?;
+    let pipeline = config.pipeline(false).build()?;
     let images = args
         .images
         .iter()

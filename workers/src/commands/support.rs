@@ -202,13 +202,9 @@ pub fn analyse_file(
         needed_for: "comparing an image file with the index",
     })?;
     let bytes = read_image_file(path, &config.decode)?;
-    let pipeline = imgtag_pipeline::PipelineConfig {
-        decode: config.decode.clone(),
-        quality: config.quality.clone(),
-        renditions: config.renditions.clone(),
-        ..imgtag_pipeline::PipelineConfig::default()
-    }
-    .build()?;
+    // With the renditions, as ingestion decodes: shrink-on-load stops at the
+    // same size, so the model input (and the embedding) is the same.
+    let pipeline = config.pipeline(true).build()?;
     let (processed, classification) = pipeline.process_with(&bytes, |decoded| {
         classifier.classifier().classify(decoded.model_input)
     })?;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use imgtag_models::{EmbeddedVocabulary, Tag, Vocabulary};
-use imgtag_pipeline::{Pipeline, PipelineConfig};
+use imgtag_pipeline::Pipeline;
 use serde::Serialize;
 
 use super::support::load_analyzers;
@@ -75,13 +75,7 @@ pub fn run(config: &Config, args: &TagArgs) -> Result<TagOutput, AppError> {
         .as_deref()
         .map(|path| load_vocabulary(&analyzers, path))
         .transpose()?;
-    let pipeline = PipelineConfig {
-        decode: config.decode.clone(),
-        quality: config.quality.clone(),
-        renditions: Vec::new(),
-        ..PipelineConfig::default()
-    }
-    .build()?;
+    let pipeline = config.pipeline(false).build()?;
     let images = args
         .images
         .iter()

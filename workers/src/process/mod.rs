@@ -29,7 +29,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use imgtag_models::{EmbeddedVocabulary, ModelStore, Runtime, Vocabulary};
-use imgtag_pipeline::{Pipeline, PipelineConfig, ProcessedImage};
+use imgtag_pipeline::{Pipeline, ProcessedImage};
 use tokio::sync::Semaphore;
 
 pub use outcome::{JobOutcome, OcrSummary, OutcomeKind};
@@ -83,19 +83,9 @@ impl Processor {
     /// store. `extra_roots` are added to `[sources] allowed_roots` (what
     /// `imgtag ingest` was given).
     pub async fn open(config: &Config, extra_roots: &[PathBuf]) -> Result<Self, AppError> {
-        let pipeline_config = PipelineConfig {
-            decode: config.decode.clone(),
-            quality: config.quality.clone(),
-            renditions: config.renditions.clone(),
-            ..PipelineConfig::default()
-        };
-        let cpu_permits = pipeline_config.max_concurrency;
-        let with_renditions = pipeline_config.clone().build()?;
-        let without_renditions = PipelineConfig {
-            renditions: Vec::new(),
-            ..pipeline_config
-        }
-        .build()?;
+        let cpu_permits = config.pipeline(false).max_concurrency;
+        let with_renditions = config.pipeline(true).build()?;
+        let without_renditions = config.pipeline(false).build()?;
         let models_config = config.clone();
         let (analyzers, vocabularies) =
             tokio::task::spawn_blocking(move || load_analyzers(&models_config))
