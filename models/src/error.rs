@@ -104,9 +104,9 @@ pub enum ModelError {
     /// unusable output.
     #[error("OCR page orientation failed: {0}")]
     OcrOrientationFailed(String),
-    /// OCR: a model's character or label list (graph metadata) is missing
-    /// or does not fit its output; the installed model is not the expected
-    /// one.
+    /// OCR: a model's character or label list (graph metadata or
+    /// dictionary file) is missing or does not fit its output; the
+    /// installed model is not the expected one.
     #[error("OCR model {model} has an invalid character list: {message}; {SETUP_HINT}")]
     OcrCharsetInvalid {
         /// Manifest key of the model.

@@ -51,7 +51,7 @@ pub use error::ModelError;
 pub use friendly::FriendlyTags;
 pub use manifest::Manifest;
 pub use nsfw::NsfwDetector;
-pub use ocr::{DetLimit, OcrConfig, OcrEngine, OcrLine, OcrResult};
+pub use ocr::{DetLimit, OcrConfig, OcrEngine, OcrLine, OcrResult, OcrTier};
 pub use runtime::{Runtime, RuntimeConfig};
 pub use semantic::{Conse, ConseConfig, ImageEvidence, SemanticSpace};
 pub use session::PoolConfig;

@@ -301,9 +301,19 @@ pub struct OcrRecognitionPreprocess {
     pub mean: [f32; 3],
     /// Per-channel divisor on the 0-1 scale, tensor channel order.
     pub std: [f32; 3],
-    /// Key of the graph's metadata entry holding the characters, one per
-    /// line (the classes are blank, those characters, then a space).
-    pub charset: String,
+    /// Where the characters are, one per line (the classes are blank,
+    /// those characters, then a space).
+    pub charset: CharsetSource,
+}
+
+/// Where an OCR recogniser's character list is kept.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum CharsetSource {
+    /// In the graph's custom metadata entry of this name.
+    Metadata(String),
+    /// In the asset file of this manifest key.
+    Asset(String),
 }
 
 /// OCR page-orientation input: short side to `short_side` (OpenCV
@@ -412,7 +422,11 @@ impl Manifest {
                 }
                 Preprocess::OcrRecognition(spec) => {
                     check_std(&what, &spec.std)?;
-                    if spec.height == 0 || spec.min_width == 0 || spec.charset.is_empty() {
+                    let charset = match &spec.charset {
+                        CharsetSource::Metadata(name) => name,
+                        CharsetSource::Asset(key) => &self.asset(key)?.file,
+                    };
+                    if spec.height == 0 || spec.min_width == 0 || charset.is_empty() {
                         return invalid(format!(
                             "{what}: height, min_width and charset must be set"
                         ));
@@ -513,6 +527,30 @@ mod tests {
 
         let unknown = format!("{good}\n[model.classifier.extra]\nx = 1\n");
         assert!(Manifest::parse(&unknown).is_err());
+    }
+
+    #[test]
+    fn ocr_charsets_come_from_metadata_or_an_asset() {
+        let manifest = Manifest::embedded().unwrap();
+        let charset = |key: &str| match &manifest.model(key).unwrap().preprocess {
+            Preprocess::OcrRecognition(spec) => spec.charset.clone(),
+            _ => panic!("{key} must have ocr_recognition preprocessing"),
+        };
+        assert_eq!(
+            charset("ocr_rec"),
+            CharsetSource::Metadata("character".into())
+        );
+        assert_eq!(
+            charset("ocr_rec_tiny"),
+            CharsetSource::Asset("ocr_rec_tiny_dict".into())
+        );
+        let missing = EMBEDDED.replacen(
+            "charset = { asset = \"ocr_rec_tiny_dict\" }",
+            "charset = { asset = \"nope\" }",
+            1,
+        );
+        let error = Manifest::parse(&missing).unwrap_err();
+        assert!(error.to_string().contains("no asset `nope`"), "{error}");
     }
 
     #[test]

@@ -1,48 +1,9 @@
-//! The recogniser's classes and rapidocr's `CTCLabelDecode`: per time step
-//! the most probable class; a class equal to the previous step's, or blank
-//! (class 0), is dropped; the line's score is the mean of the kept steps'
-//! probabilities, each rounded to 5 decimals, the mean rounded again.
+//! rapidocr's `CTCLabelDecode`: per time step the most probable class; a
+//! class equal to the previous step's, or blank (class 0), is dropped; the
+//! line's score is the mean of the kept steps' probabilities, each rounded
+//! to 5 decimals, the mean rounded again.
 
-/// The recogniser's classes: blank, the characters of the graph's metadata
-/// (one per line), then a space.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Charset {
-    classes: Vec<String>,
-}
-
-impl Charset {
-    /// Parses the metadata text (as Python's `splitlines`: `\n`, `\r\n`
-    /// or `\r` end a line, a final line ending adds no empty entry) and
-    /// checks that, with blank and space, it has `classes` entries.
-    pub fn parse(metadata: &str, classes: usize) -> Result<Self, String> {
-        let mut lines: Vec<&str> = metadata
-            .split('\n')
-            .map(|l| l.strip_suffix('\r').unwrap_or(l))
-            .collect();
-        if metadata.ends_with('\n') {
-            lines.pop();
-        }
-        if lines.iter().any(|l| l.contains('\r')) {
-            return Err("it holds a bare carriage return".into());
-        }
-        if lines.len() + 2 != classes {
-            return Err(format!(
-                "{} characters + blank + space for an output of {classes} classes",
-                lines.len()
-            ));
-        }
-        let mut all = Vec::with_capacity(classes);
-        all.push(String::new());
-        all.extend(lines.into_iter().map(str::to_owned));
-        all.push(" ".to_owned());
-        Ok(Self { classes: all })
-    }
-
-    /// Number of classes.
-    pub fn count(&self) -> usize {
-        self.classes.len()
-    }
-}
+use super::charset::Charset;
 
 /// Python's `round(x, 5)` on a float32 value taken as a double.
 fn round5(x: f64) -> f64 {
@@ -61,7 +22,7 @@ pub(crate) fn decode(steps: &[(u32, f32)], charset: &Charset) -> (String, f32) {
         if repeated || class == 0 {
             continue;
         }
-        if let Some(character) = charset.classes.get(class as usize) {
+        if let Some(character) = charset.get(class) {
             text.push_str(character);
         }
         sum += round5(f64::from(probability));
@@ -81,22 +42,6 @@ mod tests {
 
     fn charset() -> Charset {
         Charset::parse("a\nb\n中", 5).unwrap()
-    }
-
-    #[test]
-    fn classes_are_blank_characters_space() {
-        let set = charset();
-        assert_eq!(set.count(), 5);
-        assert_eq!(set.classes[1], "a");
-        assert_eq!(set.classes[3], "中");
-        assert_eq!(set.classes[4], " ");
-        assert_eq!(Charset::parse("a\r\nb\r\n中\n", 5).unwrap(), set);
-    }
-
-    #[test]
-    fn a_wrong_count_is_an_error() {
-        let error = Charset::parse("a\nb", 5).unwrap_err();
-        assert!(error.contains("2 characters"), "{error}");
     }
 
     #[test]

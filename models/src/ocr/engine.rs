@@ -1,49 +1,50 @@
-//! [`OcrEngine`]: the three OCR models on their session pools, and one read
-//! from page to lines. Pixel work (conversion, resizing, post-processing,
-//! cropping, decoding) runs on the caller's thread; inference runs on the
-//! pools' runner threads, the recogniser's batches overlapping with the
-//! preparation of the next.
+//! [`OcrEngine`]: the OCR models on their session pools (the tier's
+//! detector and recogniser, the page-orientation classifier, the probe
+//! detector), and one read from page to lines. Pixel work (conversion,
+//! resizing, post-processing, cropping, decoding) runs on the caller's
+//! thread; inference runs on the pools' runner threads, the recogniser's
+//! batches overlapping with the preparation of the next.
 
 use std::collections::VecDeque;
 use std::time::Instant;
 
 use image::RgbImage;
 
+use super::charset::{self, Charset};
 use super::config::{DetLimit, OcrConfig};
-use super::ctc::{self, Charset};
-use super::db::{self, DbParams, PageBox};
-use super::det::{self, DetRun};
+use super::crop;
+use super::ctc;
+use super::db::{DbParams, PageBox};
+use super::detector::Detector;
 use super::image::{Bgr, to_caller};
 use super::normalize::{Arithmetic, Lut};
 use super::orientation::{self, OrientationRun, OrientationSpec};
 use super::prepare::{self, Prepared};
 use super::rec::{self, RecRun, RecSpec};
 use super::result::{OcrLine, OcrResult, OcrTimings, PageOrientation, TextBox, is_cjk};
-use super::{crop, order, sessions};
+use super::sessions::{self, as_ocr, names};
 use crate::batcher::Batcher;
 use crate::error::ModelError;
-use crate::manifest::{ModelEntry, Preprocess};
+use crate::manifest::Preprocess;
 use crate::runtime::Runtime;
 use crate::session::{manifest_error, output_width};
 use crate::store::ModelStore;
 use crate::tags::ModelRef;
 
-/// Manifest key of the text detector.
-const DET_KEY: &str = "ocr_det";
-/// Manifest key of the line recogniser.
-const REC_KEY: &str = "ocr_rec";
 /// Manifest key of the page-orientation classifier.
 const ORIENTATION_KEY: &str = "ocr_orientation";
+/// Manifest key of the probe detector (PP-OCRv6 tiny, whatever the tier).
+const PROBE_KEY: &str = "ocr_det_tiny";
 
-/// Chinese + English OCR (PP-OCRv6 small, rapidocr 3.10.0's pipeline) with
-/// whole-page orientation. Load once, share between threads.
+/// Chinese + English OCR (PP-OCRv6 small or tiny, rapidocr 3.10.0's
+/// pipeline) with whole-page orientation and a cheap text probe. Load once,
+/// share between threads.
 pub struct OcrEngine {
     config: OcrConfig,
-    det: Batcher<DetRun>,
+    det: Detector,
+    probe: Detector,
     rec: Batcher<RecRun>,
     orientation: Batcher<OrientationRun>,
-    det_lut: Lut,
-    det_multiple: usize,
     rec_spec: RecSpec,
     orientation_spec: OrientationSpec,
     charset: Charset,
@@ -61,20 +62,16 @@ impl std::fmt::Debug for OcrEngine {
     }
 }
 
-/// The first input and output names of a manifest model.
-fn names(key: &str, entry: &ModelEntry) -> Result<(String, String), ModelError> {
-    match (entry.inputs.first(), entry.outputs.first()) {
-        (Some(input), Some(output)) => Ok((input.name.clone(), output.name.clone())),
-        _ => Err(manifest_error(key, "needs an input and an output")),
+/// The models a result depends on, each once (the probe detector is the
+/// tier's detector in the tiny tier).
+fn distinct(models: [&ModelRef; 4]) -> Vec<ModelRef> {
+    let mut out: Vec<ModelRef> = Vec::with_capacity(models.len());
+    for model in models {
+        if !out.contains(model) {
+            out.push(model.clone());
+        }
     }
-}
-
-/// Batcher errors (a stopped or panicking runner) reported as `kind`.
-fn as_ocr(error: ModelError, kind: fn(String) -> ModelError) -> ModelError {
-    match error {
-        ModelError::Inference { message, .. } => kind(message),
-        other => other,
-    }
+    out
 }
 
 fn elapsed_ms(since: Instant) -> f64 {
@@ -82,9 +79,10 @@ fn elapsed_ms(since: Instant) -> f64 {
 }
 
 impl OcrEngine {
-    /// Loads the detector, recogniser and orientation classifier
-    /// (sha256-checked) into their pools and reads their class lists from
-    /// the graphs' metadata.
+    /// Loads the tier's detector and recogniser, the orientation
+    /// classifier and the probe detector (sha256-checked) into their pools,
+    /// and reads the class lists (graph metadata or dictionary asset, as the
+    /// manifest says).
     pub fn load(
         store: &ModelStore,
         runtime: &Runtime,
@@ -94,15 +92,12 @@ impl OcrEngine {
             model: "ocr".into(),
             message: format!("invalid OCR settings: {message}"),
         })?;
+        let (det_key, rec_key) = config.models.keys();
         let manifest = store.manifest();
-        let det_entry = manifest.model(DET_KEY)?;
-        let Preprocess::OcrDetection(det_spec) = &det_entry.preprocess else {
-            return Err(manifest_error(DET_KEY, "needs ocr_detection preprocessing"));
-        };
-        let rec_entry = manifest.model(REC_KEY)?;
+        let rec_entry = manifest.model(rec_key)?;
         let Preprocess::OcrRecognition(rec_spec) = &rec_entry.preprocess else {
             return Err(manifest_error(
-                REC_KEY,
+                rec_key,
                 "needs ocr_recognition preprocessing",
             ));
         };
@@ -113,22 +108,19 @@ impl OcrEngine {
                 "needs ocr_orientation preprocessing",
             ));
         };
-        let (det_input, det_output) = names(DET_KEY, det_entry)?;
-        let (rec_input, rec_output) = names(REC_KEY, rec_entry)?;
+        let (rec_input, rec_output) = names(rec_key, rec_entry)?;
         let (orientation_input, orientation_output) = names(ORIENTATION_KEY, orientation_entry)?;
         let classes = output_width(rec_entry, &rec_output)
-            .ok_or_else(|| manifest_error(REC_KEY, "needs a fixed number of classes"))?;
+            .ok_or_else(|| manifest_error(rec_key, "needs a fixed number of classes"))?;
         let directions = output_width(orientation_entry, &orientation_output)
             .ok_or_else(|| manifest_error(ORIENTATION_KEY, "needs a fixed number of classes"))?;
         let arena = config.memory_arena;
-        let det = sessions::load(store, runtime, DET_KEY, &config.det, arena)?;
-        let rec = sessions::load(store, runtime, REC_KEY, &config.rec, arena)?;
+        let det = Detector::load(store, runtime, det_key, &config.det, arena)?;
+        // Small inputs: an arena would only keep memory.
+        let probe = Detector::load(store, runtime, PROBE_KEY, &config.probe, false)?;
+        let rec = sessions::load(store, runtime, rec_key, &config.rec, arena)?;
         let orient = sessions::load(store, runtime, ORIENTATION_KEY, &config.orientation, arena)?;
-        let charset = Charset::parse(&sessions::metadata(&rec, &rec_spec.charset)?, classes)
-            .map_err(|message| ModelError::OcrCharsetInvalid {
-                model: REC_KEY.into(),
-                message,
-            })?;
+        let charset = charset::load(store, &rec, &rec_spec.charset, classes)?;
         let labels = orientation::parse_labels(
             &sessions::metadata(&orient, &orientation_spec.labels)?,
             directions,
@@ -137,18 +129,13 @@ impl OcrEngine {
             model: ORIENTATION_KEY.into(),
             message,
         })?;
-        let models = [&det.entry, &rec.entry, &orient.entry]
-            .into_iter()
-            .map(ModelRef::of)
-            .collect();
+        let models = distinct([
+            det.model(),
+            &ModelRef::of(&rec.entry),
+            &ModelRef::of(&orient.entry),
+            probe.model(),
+        ]);
         Ok(Self {
-            det_lut: Lut::new(
-                det_spec.channels,
-                det_spec.mean,
-                det_spec.std,
-                Arithmetic::DetectionF64,
-            ),
-            det_multiple: det_spec.multiple as usize,
             rec_spec: RecSpec {
                 height: rec_spec.height as usize,
                 min_width: rec_spec.min_width as usize,
@@ -170,14 +157,8 @@ impl OcrEngine {
                 )
                 .for_rgb_pixels(),
             },
-            det: Batcher::start(
-                DetRun {
-                    input: det_input,
-                    output: det_output,
-                },
-                det,
-                &config.det,
-            )?,
+            det,
+            probe,
             rec: Batcher::start(
                 RecRun {
                     input: rec_input,
@@ -204,8 +185,10 @@ impl OcrEngine {
         })
     }
 
-    /// The detector, recogniser and orientation classifier (id and
-    /// version), for provenance.
+    /// The models (id and version) whose outputs a result depends on: the
+    /// tier's detector and recogniser, the orientation classifier and the
+    /// probe detector (listed once when it is the tier's detector), for
+    /// provenance.
     pub fn models(&self) -> Vec<ModelRef> {
         self.models.clone()
     }
@@ -259,58 +242,63 @@ impl OcrEngine {
         )
     }
 
-    /// Boxes of a prepared page, in reading order, in its pixels.
-    fn detect_prepared(
-        &self,
-        page: &Prepared,
-        limit: DetLimit,
-    ) -> Result<Vec<PageBox>, ModelError> {
-        let (width, height) = (page.image.width, page.image.height);
-        let Some(mut size) = prepare::det_size(width, height, limit, self.det_multiple) else {
-            return Ok(Vec::new());
-        };
-        if size.0 * size.1 > self.max_pixels() {
-            // Far beyond rapidocr's intent (e.g. a strip hundreds of times
-            // longer than wide, enlarged to a 736-pixel short side): the
-            // same shape at the largest size allowed.
-            let shrink = (self.max_pixels() as f64 / (size.0 * size.1) as f64).sqrt();
-            let m = self.det_multiple.max(1);
-            let fit = |side: usize| ((side as f64 * shrink) as usize / m * m).max(m);
-            size = (fit(size.0), fit(size.1));
-        }
-        let input = det::tensor(&page.image, size, &self.det_lut);
-        let map = self
-            .det
-            .run(input)
-            .map_err(|e| as_ocr(e, ModelError::OcrDetectionFailed))?;
-        let params = DbParams {
+    /// The DB post-processing settings.
+    fn db_params(&self) -> DbParams {
+        DbParams {
             threshold: self.config.det_threshold,
             box_threshold: self.config.box_threshold,
             unclip_ratio: self.config.unclip_ratio,
             max_candidates: self.config.max_candidates,
-        };
-        Ok(order::reading_order(db::boxes(
-            &map, width, height, &params,
-        )))
+        }
     }
 
-    /// The text regions of `image` (no orientation check, no recognition):
-    /// outlines in the image's pixels and detection scores, in reading
-    /// order. `limit` sets the detection size: [`OcrConfig::det_limit`] for
-    /// what [`OcrEngine::read`] sees, or e.g. `DetLimit::max_side(512)` for
-    /// a cheap pass telling whether a full read is worth it. Blocking.
-    pub fn detect(&self, image: &RgbImage, limit: DetLimit) -> Result<Vec<TextBox>, ModelError> {
+    /// Boxes of a prepared page by `detector`, in reading order, in its
+    /// pixels.
+    fn detect_prepared(
+        &self,
+        detector: &Detector,
+        page: &Prepared,
+        limit: DetLimit,
+    ) -> Result<Vec<PageBox>, ModelError> {
+        detector.boxes(&page.image, limit, &self.db_params(), self.max_pixels())
+    }
+
+    /// `image`'s text regions by `detector`, in `image`'s pixels.
+    fn detect_with(
+        &self,
+        detector: &Detector,
+        image: &RgbImage,
+        limit: DetLimit,
+    ) -> Result<Vec<TextBox>, ModelError> {
         let Some(page) = self.prepare(Bgr::upright_from_rgb(image, 0)) else {
             return Ok(Vec::new());
         };
         Ok(self
-            .detect_prepared(&page, limit)?
+            .detect_prepared(detector, &page, limit)?
             .into_iter()
             .map(|b| TextBox {
                 quad: b.quad.map(|p| page.to_upright(p)),
                 score: b.score,
             })
             .collect())
+    }
+
+    /// The text regions of `image` by the tier's detector (no orientation
+    /// check, no recognition): outlines in the image's pixels and detection
+    /// scores, in reading order. `limit` sets the detection size:
+    /// [`OcrConfig::det_limit`] for what [`OcrEngine::read`] sees, or e.g.
+    /// `DetLimit::max_side(512)` for a coarser pass. Blocking.
+    pub fn detect(&self, image: &RgbImage, limit: DetLimit) -> Result<Vec<TextBox>, ModelError> {
+        self.detect_with(&self.det, image, limit)
+    }
+
+    /// The text regions of `image` by the probe detector (PP-OCRv6 tiny,
+    /// whatever the tier, on its own pool), post-processed as
+    /// [`OcrEngine::detect`]: the cheap check whether a full read is worth
+    /// it, e.g. at `DetLimit::max_side(320)` (about 9 ms of CPU, against
+    /// about 25 ms for the small detector). Blocking.
+    pub fn probe(&self, image: &RgbImage, limit: DetLimit) -> Result<Vec<TextBox>, ModelError> {
+        self.detect_with(&self.probe, image, limit)
     }
 
     /// Recognises the boxes of a prepared page: per box, the decoded text
@@ -400,7 +388,7 @@ impl OcrEngine {
             result.timings = timings;
             return Ok(result);
         };
-        let mut boxes = self.detect_prepared(&page, self.config.det_limit())?;
+        let mut boxes = self.detect_prepared(&self.det, &page, self.config.det_limit())?;
         if boxes.len() > self.config.max_lines {
             boxes = best_in_order(boxes, self.config.max_lines);
             result.truncated = true;
@@ -494,16 +482,39 @@ mod tests {
     }
 
     #[test]
-    fn the_manifest_describes_the_three_models() {
+    fn the_manifest_describes_both_tiers_and_the_probe() {
+        use crate::ocr::OcrTier;
         let manifest = crate::manifest::Manifest::embedded().unwrap();
-        assert!(matches!(
-            manifest.model(DET_KEY).unwrap().preprocess,
-            Preprocess::OcrDetection(_)
-        ));
-        let rec = manifest.model(REC_KEY).unwrap();
-        assert!(matches!(rec.preprocess, Preprocess::OcrRecognition(_)));
-        assert_eq!(output_width(rec, "fetch_name_0"), Some(18_710));
+        for (tier, width) in [(OcrTier::Small, 18_710), (OcrTier::Tiny, 6_906)] {
+            let (det, rec) = tier.keys();
+            assert!(matches!(
+                manifest.model(det).unwrap().preprocess,
+                Preprocess::OcrDetection(_)
+            ));
+            let rec = manifest.model(rec).unwrap();
+            assert!(matches!(rec.preprocess, Preprocess::OcrRecognition(_)));
+            assert_eq!(output_width(rec, "fetch_name_0"), Some(width));
+        }
+        assert_eq!(PROBE_KEY, OcrTier::Tiny.keys().0);
         let orientation = manifest.model(ORIENTATION_KEY).unwrap();
         assert_eq!(output_width(orientation, "fetch_name_0"), Some(4));
+    }
+
+    #[test]
+    fn each_model_is_listed_once() {
+        let model = |id: &str| ModelRef {
+            id: id.into(),
+            version: "1".into(),
+        };
+        let (det, rec, orientation, tiny) = (model("d"), model("r"), model("o"), model("t"));
+        let ids = |models: Vec<ModelRef>| models.into_iter().map(|m| m.id).collect::<Vec<_>>();
+        assert_eq!(
+            ids(distinct([&det, &rec, &orientation, &tiny])),
+            ["d", "r", "o", "t"]
+        );
+        assert_eq!(
+            ids(distinct([&tiny, &rec, &orientation, &tiny])),
+            ["t", "r", "o"]
+        );
     }
 }

@@ -1,5 +1,12 @@
 //! Chinese + English OCR: a port of rapidocr 3.10.0's pipeline (PP-OCRv6
-//! small detection and recognition) plus whole-page orientation.
+//! detection and recognition) plus whole-page orientation.
+//!
+//! Two model tiers ([`OcrTier`], `OcrConfig::models`) run through the same
+//! pipeline with the same settings: PP-OCRv6 small (the default; its
+//! characters in the recogniser's metadata) and PP-OCRv6 tiny (about 3.7x
+//! less CPU; its characters in a dictionary file, `charset`). A third,
+//! cheap entry point, [`OcrEngine::probe`], runs only the tiny detector on
+//! a small input to tell whether a page holds text at all.
 //!
 //! For one image ([`OcrEngine::read`]):
 //!
@@ -24,12 +31,13 @@
 //! rotating calipers and box points (`min_rect`), polygon filling for the
 //! box score (`raster`), Clipper's round-join offset (`unclip`) and the
 //! bicubic perspective warp (`crop`), each checked against OpenCV 4.14
-//! output in its tests. Preprocessing runs on the caller's thread; the three
-//! models run on their own session pools behind [`crate::batcher::Batcher`]s.
+//! output in its tests. Preprocessing runs on the caller's thread; the
+//! models run on their own session pools behind [`crate::batcher::Batcher`]s
+//! (`detector`, `sessions`).
 //!
 //! On the rendered test documents (`models/tests/data/ocr_expected.json`,
 //! rapidocr 3.10.0 with OpenCV 4.14) the lines, their boxes and their scores
-//! are identical to rapidocr's. Where this module knowingly differs:
+//! are identical to rapidocr's, with either tier. Where this module knowingly differs:
 //! lines of equal aspect ratio are batched in a stable order, where numpy's
 //! SIMD `argsort` (whose order of ties depends on the CPU) may swap two
 //! between neighbouring batches, changing only their padding; Clipper's
@@ -38,12 +46,14 @@
 //! at more than `(max_side + 32)²` pixels (thin strips enlarged to a
 //! 736-pixel short side) are detected at that size instead.
 
+mod charset;
 mod config;
 mod contours;
 mod crop;
 mod ctc;
 mod db;
 mod det;
+mod detector;
 mod engine;
 mod image;
 mod min_rect;
@@ -58,6 +68,6 @@ mod result;
 mod sessions;
 mod unclip;
 
-pub use config::{DetLimit, OcrConfig};
+pub use config::{DetLimit, OcrConfig, OcrTier};
 pub use engine::OcrEngine;
 pub use result::{OcrLine, OcrResult, OcrTimings, PageOrientation, Quad, TextBox};

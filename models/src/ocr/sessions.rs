@@ -1,5 +1,5 @@
-//! Loading the OCR models into session pools, and reading the class lists
-//! their graphs carry as metadata.
+//! Loading the OCR models into session pools, reading the class lists
+//! their graphs carry as metadata, and naming the errors of their runs.
 //!
 //! Like [`crate::session::load`] (sha256-checked bytes, graph optimisation
 //! level 3, no memory pattern, names checked against the manifest), with
@@ -15,9 +15,26 @@ use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
 
 use crate::error::ModelError;
+use crate::manifest::ModelEntry;
 use crate::runtime::Runtime;
-use crate::session::{LoadedModel, PoolConfig};
+use crate::session::{LoadedModel, PoolConfig, manifest_error};
 use crate::store::ModelStore;
+
+/// The first input and output names of a manifest model.
+pub(crate) fn names(key: &str, entry: &ModelEntry) -> Result<(String, String), ModelError> {
+    match (entry.inputs.first(), entry.outputs.first()) {
+        (Some(input), Some(output)) => Ok((input.name.clone(), output.name.clone())),
+        _ => Err(manifest_error(key, "needs an input and an output")),
+    }
+}
+
+/// Batcher errors (a stopped or panicking runner) reported as `kind`.
+pub(crate) fn as_ocr(error: ModelError, kind: fn(String) -> ModelError) -> ModelError {
+    match error {
+        ModelError::Inference { message, .. } => kind(message),
+        other => other,
+    }
+}
 
 /// Reads model `key` (sha256-checked) into the sessions `pool` asks for.
 pub(crate) fn load(
