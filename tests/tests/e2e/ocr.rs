@@ -22,9 +22,12 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use image::RgbImage;
+use imgtag_models::ocr::{OcrConfig, OcrEngine, OcrTier};
 use imgtag_tests::broker::{TestBroker, WorkerProcess, broker_lock};
 use imgtag_tests::index_fixtures::async_runtime;
-use imgtag_tests::{analyzers, document, imgtag_bin, install_dir, repo_root, sample};
+use imgtag_tests::{
+    analyzers, document, imgtag_bin, install_dir, repo_root, runtime, sample, store,
+};
 use imgtag_workers::index::{ImageFilter, Index, IndexConfig, StoredImage, TenantId};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -73,14 +76,38 @@ fn strings(value: &Value) -> Vec<String> {
 
 #[test]
 fn the_engine_reads_the_documents_as_rapidocr_does() {
+    let small = analyzers().ocr().unwrap().engine();
+    let report = compare_with_reference(small, None);
+    println!("PP-OCRv6 small\n{}", report.join("\n"));
+}
+
+#[test]
+fn the_tiny_tier_reads_the_documents_as_rapidocr_does_with_the_tiny_models() {
+    let config = OcrConfig {
+        models: OcrTier::Tiny,
+        ..OcrConfig::default()
+    };
+    let tiny = OcrEngine::load(&store(), &runtime(), &config).unwrap();
+    let report = compare_with_reference(&tiny, Some("tiny"));
+    println!("PP-OCRv6 tiny\n{}", report.join("\n"));
+}
+
+/// Reads every reference document with `engine` and holds its lines to
+/// rapidocr's (`tier`: the reference's sub-object, `None` for small); on
+/// `page.png`, a real photographed page, the character accuracy within one
+/// point. Returns a line per document.
+fn compare_with_reference(engine: &OcrEngine, tier: Option<&str>) -> Vec<String> {
     let expected = expected();
-    let engine = analyzers().ocr().unwrap().engine();
     let mut report = Vec::new();
-    for (name, reference) in expected["documents"].as_object().unwrap() {
+    for (name, document_reference) in expected["documents"].as_object().unwrap() {
+        let reference = match tier {
+            Some(tier) => &document_reference[tier],
+            None => document_reference,
+        };
         let bytes = fs_err::read(document(name)).unwrap();
         assert_eq!(
             hex::encode(Sha256::digest(&bytes)),
-            reference["file_sha256"].as_str().unwrap(),
+            document_reference["file_sha256"].as_str().unwrap(),
             "{name}: not the reference's file (re-render with scripts/setup)"
         );
         let result = engine.read(&plain_decode(&bytes)).unwrap();
@@ -91,7 +118,7 @@ fn the_engine_reads_the_documents_as_rapidocr_does() {
             .iter()
             .map(|l| l["text"].as_str().unwrap().to_owned())
             .collect();
-        let truth = strings(&reference["truth_lines"]);
+        let truth = strings(&document_reference["truth_lines"]);
         let accuracy = char_accuracy(&ours, &truth);
         let reference_accuracy = reference["accuracy"]["char_accuracy"].as_f64().unwrap();
         report.push(format!(
@@ -102,11 +129,10 @@ fn the_engine_reads_the_documents_as_rapidocr_does() {
         ));
         assert_eq!(
             u64::from(result.rotation),
-            reference["rotation_applied"].as_u64().unwrap(),
+            document_reference["rotation_applied"].as_u64().unwrap(),
             "{name}: page rotation"
         );
         if name == "page.png" {
-            // A real photographed page: within one point of the reference.
             assert!(
                 accuracy >= reference_accuracy - 0.01,
                 "{name}: accuracy {accuracy} vs the reference's {reference_accuracy}"
@@ -126,7 +152,7 @@ fn the_engine_reads_the_documents_as_rapidocr_does() {
             );
         }
     }
-    println!("{}", report.join("\n"));
+    report
 }
 
 fn imgtag(work: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
