@@ -83,13 +83,30 @@ pub struct LoadedModel {
 }
 
 /// Reads model `key` from the store (sha256-checked once) and creates the
-/// sessions `pool` asks for. Checks that the graph's inputs and outputs are
-/// the ones the manifest names.
+/// sessions `pool` asks for, without a memory arena. Checks that the
+/// graph's inputs and outputs are the ones the manifest names.
 pub fn load(
     store: &ModelStore,
     runtime: &Runtime,
     key: &str,
     pool: &PoolConfig,
+) -> Result<LoadedModel, ModelError> {
+    load_with_arena(store, runtime, key, pool, false)
+}
+
+/// [`load`], choosing whether each session keeps ONNX Runtime's CPU memory
+/// arena. Without it (the default for the classifier, NSFW and text
+/// models: batch sizes vary, and an arena keeps every size it ever served)
+/// the two image models hold 18 MiB less at the same speed; with it, a
+/// model whose buffers are large and change size every run (the OCR
+/// detector) saves the page faults of mapping them again (measured with
+/// onnxruntime 1.31.1, BENCHMARKS.md and `models/src/ocr/engine.rs`).
+pub fn load_with_arena(
+    store: &ModelStore,
+    runtime: &Runtime,
+    key: &str,
+    pool: &PoolConfig,
+    arena: bool,
 ) -> Result<LoadedModel, ModelError> {
     let session_error = |message: String| ModelError::Session {
         model: key.to_owned(),
@@ -108,13 +125,9 @@ pub fn load(
             .map_err(|e| session_error(e.to_string()))?
             .with_inter_threads(1)
             .map_err(|e| session_error(e.to_string()))?
-            // No arena and no memory pattern: batch sizes vary, and the
-            // arena keeps every size it ever served; without them the two
-            // image models hold 18 MiB less at the same speed (measured with
-            // onnxruntime 1.31.1, BENCHMARKS.md).
             .with_memory_pattern(false)
             .map_err(|e| session_error(e.to_string()))?
-            .with_execution_providers([ort::ep::CPU::default().with_arena_allocator(false).build()])
+            .with_execution_providers([ort::ep::CPU::default().with_arena_allocator(arena).build()])
             .map_err(|e| session_error(e.to_string()))?
             .commit_from_memory(&bytes)
             .map_err(|e| session_error(e.to_string()))?;
@@ -138,6 +151,7 @@ pub fn load(
         version = %entry.version,
         sessions = pool.sessions,
         intra_threads = pool.intra_threads,
+        arena,
         "model loaded"
     );
     Ok(LoadedModel {

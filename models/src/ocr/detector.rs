@@ -46,7 +46,7 @@ impl Detector {
         let (input, output) = sessions::names(key, entry)?;
         let lut = Lut::new(spec.channels, spec.mean, spec.std, Arithmetic::DetectionF64);
         let multiple = spec.multiple as usize;
-        let loaded = sessions::load(store, runtime, key, pool, arena)?;
+        let loaded = crate::session::load_with_arena(store, runtime, key, pool, arena)?;
         let model = ModelRef::of(&loaded.entry);
         Ok(Self {
             batcher: Batcher::start(DetRun { input, output }, loaded, pool)?,

@@ -118,8 +118,14 @@ impl OcrEngine {
         let det = Detector::load(store, runtime, det_key, &config.det, arena)?;
         // Small inputs: an arena would only keep memory.
         let probe = Detector::load(store, runtime, PROBE_KEY, &config.probe, false)?;
-        let rec = sessions::load(store, runtime, rec_key, &config.rec, arena)?;
-        let orient = sessions::load(store, runtime, ORIENTATION_KEY, &config.orientation, arena)?;
+        let rec = crate::session::load_with_arena(store, runtime, rec_key, &config.rec, arena)?;
+        let orient = crate::session::load_with_arena(
+            store,
+            runtime,
+            ORIENTATION_KEY,
+            &config.orientation,
+            arena,
+        )?;
         let charset = charset::load(store, &rec, &rec_spec.charset, classes)?;
         let labels = orientation::parse_labels(
             &sessions::metadata(&orient, &orientation_spec.labels)?,
