@@ -6,49 +6,49 @@
 //! batches overlapping with the preparation of the next.
 
 use std::collections::VecDeque;
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Instant;
 
 use image::RgbImage;
 
-use super::charset::{self, Charset};
 use super::config::{DetLimit, OcrConfig};
 use super::crop;
 use super::ctc;
 use super::db::{DbParams, PageBox};
 use super::detector::Detector;
 use super::image::{Bgr, to_caller};
-use super::normalize::{Arithmetic, Lut};
-use super::orientation::{self, OrientationRun, OrientationSpec};
+use super::orientation;
 use super::prepare::{self, Prepared};
-use super::rec::{self, RecRun, RecSpec};
+use super::reader::{ORIENTATION_KEY, Reader};
+use super::rec;
 use super::result::{OcrLine, OcrResult, OcrTimings, PageOrientation, TextBox, is_cjk};
-use super::sessions::{self, as_ocr, names};
-use crate::batcher::Batcher;
+use super::sessions::as_ocr;
 use crate::error::ModelError;
 use crate::manifest::Preprocess;
 use crate::runtime::Runtime;
-use crate::session::{manifest_error, output_width};
 use crate::store::ModelStore;
 use crate::tags::ModelRef;
 
-/// Manifest key of the page-orientation classifier.
-const ORIENTATION_KEY: &str = "ocr_orientation";
 /// Manifest key of the probe detector (PP-OCRv6 tiny, whatever the tier).
 const PROBE_KEY: &str = "ocr_det_tiny";
 
 /// Chinese + English OCR (PP-OCRv6 small or tiny, rapidocr 3.10.0's
 /// pipeline) with whole-page orientation and a cheap text probe. Load once,
 /// share between threads.
+///
+/// The probe detector loads at once; the reading models (the tier's
+/// detector and recogniser, the orientation classifier: about 90 MiB of
+/// sessions) load on the first read, or [`OcrEngine::preload`]. A worker
+/// that only sees photos never holds them. Their files are checked
+/// (present, sha256) at load all the same, so a damaged installation stops
+/// the start.
 pub struct OcrEngine {
     config: OcrConfig,
-    det: Detector,
     probe: Detector,
-    rec: Batcher<RecRun>,
-    orientation: Batcher<OrientationRun>,
-    rec_spec: RecSpec,
-    orientation_spec: OrientationSpec,
-    charset: Charset,
-    labels: Vec<u16>,
+    reader: OnceLock<Reader>,
+    loading: Mutex<()>,
+    store: ModelStore,
+    runtime: Runtime,
     models: Vec<ModelRef>,
 }
 
@@ -56,7 +56,7 @@ impl std::fmt::Debug for OcrEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OcrEngine")
             .field("models", &self.models)
-            .field("classes", &self.charset.count())
+            .field("reading_models_loaded", &self.is_loaded())
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
@@ -79,10 +79,9 @@ fn elapsed_ms(since: Instant) -> f64 {
 }
 
 impl OcrEngine {
-    /// Loads the tier's detector and recogniser, the orientation
-    /// classifier and the probe detector (sha256-checked) into their pools,
-    /// and reads the class lists (graph metadata or dictionary asset, as the
-    /// manifest says).
+    /// Loads the probe detector (sha256-checked) into its pool and checks
+    /// the reading models' manifest entries and files; the reading models
+    /// themselves load on first use.
     pub fn load(
         store: &ModelStore,
         runtime: &Runtime,
@@ -94,101 +93,54 @@ impl OcrEngine {
         })?;
         let (det_key, rec_key) = config.models.keys();
         let manifest = store.manifest();
-        let rec_entry = manifest.model(rec_key)?;
-        let Preprocess::OcrRecognition(rec_spec) = &rec_entry.preprocess else {
-            return Err(manifest_error(
-                rec_key,
-                "needs ocr_recognition preprocessing",
-            ));
-        };
-        let orientation_entry = manifest.model(ORIENTATION_KEY)?;
-        let Preprocess::OcrOrientation(orientation_spec) = &orientation_entry.preprocess else {
-            return Err(manifest_error(
-                ORIENTATION_KEY,
-                "needs ocr_orientation preprocessing",
-            ));
-        };
-        let (rec_input, rec_output) = names(rec_key, rec_entry)?;
-        let (orientation_input, orientation_output) = names(ORIENTATION_KEY, orientation_entry)?;
-        let classes = output_width(rec_entry, &rec_output)
-            .ok_or_else(|| manifest_error(rec_key, "needs a fixed number of classes"))?;
-        let directions = output_width(orientation_entry, &orientation_output)
-            .ok_or_else(|| manifest_error(ORIENTATION_KEY, "needs a fixed number of classes"))?;
-        let arena = config.memory_arena;
-        let det = Detector::load(store, runtime, det_key, &config.det, arena)?;
+        let mut reading = Vec::new();
+        for key in [det_key, rec_key, ORIENTATION_KEY] {
+            let entry = manifest.model(key)?;
+            store.read_verified(&entry.file, &entry.sha256)?;
+            reading.push(ModelRef::of(entry));
+        }
+        if let Preprocess::OcrRecognition(spec) = &manifest.model(rec_key)?.preprocess
+            && let crate::manifest::CharsetSource::Asset(key) = &spec.charset
+        {
+            store.read_asset(key)?;
+        }
         // Small inputs: an arena would only keep memory.
         let probe = Detector::load(store, runtime, PROBE_KEY, &config.probe, false)?;
-        let rec = crate::session::load_with_arena(store, runtime, rec_key, &config.rec, arena)?;
-        let orient = crate::session::load_with_arena(
-            store,
-            runtime,
-            ORIENTATION_KEY,
-            &config.orientation,
-            arena,
-        )?;
-        let charset = charset::load(store, &rec, &rec_spec.charset, classes)?;
-        let labels = orientation::parse_labels(
-            &sessions::metadata(&orient, &orientation_spec.labels)?,
-            directions,
-        )
-        .map_err(|message| ModelError::OcrCharsetInvalid {
-            model: ORIENTATION_KEY.into(),
-            message,
-        })?;
-        let models = distinct([
-            det.model(),
-            &ModelRef::of(&rec.entry),
-            &ModelRef::of(&orient.entry),
-            probe.model(),
-        ]);
+        let models = distinct([&reading[0], &reading[1], &reading[2], probe.model()]);
         Ok(Self {
-            rec_spec: RecSpec {
-                height: rec_spec.height as usize,
-                min_width: rec_spec.min_width as usize,
-                lut: Lut::new(
-                    rec_spec.channels,
-                    rec_spec.mean,
-                    rec_spec.std,
-                    Arithmetic::DivideF32,
-                ),
-            },
-            orientation_spec: OrientationSpec {
-                short_side: orientation_spec.short_side as usize,
-                crop: orientation_spec.crop as usize,
-                lut: Lut::new(
-                    orientation_spec.channels,
-                    orientation_spec.mean,
-                    orientation_spec.std,
-                    Arithmetic::ScaleF32,
-                )
-                .for_rgb_pixels(),
-            },
-            det,
-            probe,
-            rec: Batcher::start(
-                RecRun {
-                    input: rec_input,
-                    output: rec_output,
-                    classes,
-                },
-                rec,
-                &config.rec,
-            )?,
-            orientation: Batcher::start(
-                OrientationRun {
-                    key: ORIENTATION_KEY.into(),
-                    input: orientation_input,
-                    output: orientation_output,
-                    classes: directions,
-                },
-                orient,
-                &config.orientation,
-            )?,
-            charset,
-            labels,
-            models,
             config: config.clone(),
+            probe,
+            reader: OnceLock::new(),
+            loading: Mutex::new(()),
+            store: store.clone(),
+            runtime: runtime.clone(),
+            models,
         })
+    }
+
+    /// Loads the reading models now, so that the first read is not slower
+    /// than the others.
+    pub fn preload(&self) -> Result<(), ModelError> {
+        self.reader().map(|_| ())
+    }
+
+    /// Whether the reading models are loaded.
+    pub fn is_loaded(&self) -> bool {
+        self.reader.get().is_some()
+    }
+
+    /// The reading models, loaded on first use (one loader at a time; the
+    /// others find them loaded).
+    fn reader(&self) -> Result<&Reader, ModelError> {
+        if let Some(reader) = self.reader.get() {
+            return Ok(reader);
+        }
+        let _loading = self.loading.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(reader) = self.reader.get() {
+            return Ok(reader);
+        }
+        let reader = Reader::load(&self.store, &self.runtime, &self.config)?;
+        Ok(self.reader.get_or_init(|| reader))
     }
 
     /// The models (id and version) whose outputs a result depends on: the
@@ -214,10 +166,11 @@ impl OcrEngine {
     /// The orientation classifier's probabilities for `image`; `None` when
     /// the image is too small to classify.
     fn orientation_probabilities(&self, image: &RgbImage) -> Result<Option<Vec<f32>>, ModelError> {
-        let Some(input) = orientation::tensor(image, &self.orientation_spec) else {
+        let reader = self.reader()?;
+        let Some(input) = orientation::tensor(image, &reader.orientation_spec) else {
             return Ok(None);
         };
-        let probabilities = self
+        let probabilities = reader
             .orientation
             .run(input)
             .map_err(|e| as_ocr(e, ModelError::OcrOrientationFailed))?;
@@ -229,7 +182,7 @@ impl OcrEngine {
     /// too small to classify). Blocking.
     pub fn orientation(&self, image: &RgbImage) -> Result<PageOrientation, ModelError> {
         Ok(match self.orientation_probabilities(image)? {
-            Some(probabilities) => orientation::decide(&probabilities, &self.labels),
+            Some(probabilities) => orientation::decide(&probabilities, &self.reader()?.labels),
             None => PageOrientation {
                 rotation: 0,
                 confidence: 0.0,
@@ -295,7 +248,7 @@ impl OcrEngine {
     /// [`OcrConfig::det_limit`] for what [`OcrEngine::read`] sees, or e.g.
     /// `DetLimit::max_side(512)` for a coarser pass. Blocking.
     pub fn detect(&self, image: &RgbImage, limit: DetLimit) -> Result<Vec<TextBox>, ModelError> {
-        self.detect_with(&self.det, image, limit)
+        self.detect_with(&self.reader()?.det, image, limit)
     }
 
     /// The text regions of `image` by the probe detector (PP-OCRv6 tiny,
@@ -311,6 +264,7 @@ impl OcrEngine {
     /// and score, `None` where the box could not be cut out.
     fn recognize(
         &self,
+        reader: &Reader,
         page: &Prepared,
         boxes: &[PageBox],
     ) -> Result<Vec<Option<(String, f32)>>, ModelError> {
@@ -335,7 +289,7 @@ impl OcrEngine {
                 )));
             }
             for (&line, steps) in lines.iter().zip(&steps) {
-                decoded[owners[line]] = Some(ctc::decode(steps, &self.charset));
+                decoded[owners[line]] = Some(ctc::decode(steps, &reader.charset));
             }
             Ok(())
         };
@@ -343,17 +297,17 @@ impl OcrEngine {
             if pending.len() >= window
                 && let Some((done, receiver)) = pending.pop_front()
             {
-                let steps = self
+                let steps = reader
                     .rec
                     .wait(receiver)
                     .map_err(|e| as_ocr(e, ModelError::OcrRecognitionFailed))?;
                 collect(done, steps)?;
             }
-            let input = rec::tensor(&crops, lines, &self.rec_spec);
-            pending.push_back((lines, self.rec.submit(input)));
+            let input = rec::tensor(&crops, lines, &reader.rec_spec);
+            pending.push_back((lines, reader.rec.submit(input)));
         }
         while let Some((done, receiver)) = pending.pop_front() {
-            let steps = self
+            let steps = reader
                 .rec
                 .wait(receiver)
                 .map_err(|e| as_ocr(e, ModelError::OcrRecognitionFailed))?;
@@ -375,14 +329,15 @@ impl OcrEngine {
         if width == 0 || height == 0 {
             return Ok(result);
         }
+        let reader = self.reader()?;
         if self.config.page_orientation {
             let step = Instant::now();
             if let Some(probabilities) = self.orientation_probabilities(image)? {
-                let page = orientation::decide(&probabilities, &self.labels);
+                let page = orientation::decide(&probabilities, &reader.labels);
                 if page.rotation != 0 && page.confidence >= self.config.orientation_min_confidence {
                     (result.rotation, result.rotation_confidence) =
                         (page.rotation, page.confidence);
-                } else if let Some(upright) = self.labels.iter().position(|&l| l == 0) {
+                } else if let Some(upright) = reader.labels.iter().position(|&l| l == 0) {
                     result.rotation_confidence = probabilities.get(upright).copied().unwrap_or(0.0);
                 }
             }
@@ -394,14 +349,14 @@ impl OcrEngine {
             result.timings = timings;
             return Ok(result);
         };
-        let mut boxes = self.detect_prepared(&self.det, &page, self.config.det_limit())?;
+        let mut boxes = self.detect_prepared(&reader.det, &page, self.config.det_limit())?;
         if boxes.len() > self.config.max_lines {
             boxes = best_in_order(boxes, self.config.max_lines);
             result.truncated = true;
         }
         timings.detect_ms = elapsed_ms(step);
         let step = Instant::now();
-        let decoded = self.recognize(&page, &boxes)?;
+        let decoded = self.recognize(reader, &page, &boxes)?;
         let mut chars = 0;
         for (b, line) in boxes.iter().zip(decoded) {
             let Some((mut text, confidence)) = line else {
@@ -458,6 +413,7 @@ fn best_in_order(boxes: Vec<PageBox>, keep: usize) -> Vec<PageBox> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::session::output_width;
 
     fn scored(score: f32, y: f32) -> PageBox {
         PageBox {

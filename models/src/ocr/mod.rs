@@ -62,6 +62,7 @@ mod order;
 mod orientation;
 mod prepare;
 mod raster;
+mod reader;
 mod rec;
 mod resize;
 mod result;

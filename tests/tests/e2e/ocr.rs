@@ -26,8 +26,10 @@ use imgtag_models::ocr::{OcrConfig, OcrEngine, OcrTier};
 use imgtag_tests::broker::{TestBroker, WorkerProcess, broker_lock};
 use imgtag_tests::index_fixtures::async_runtime;
 use imgtag_tests::{
-    analyzers, document, imgtag_bin, install_dir, repo_root, runtime, sample, store,
+    analyse_with, analyzers, analyzers_config, document, imgtag_bin, install_dir, repo_root,
+    runtime, sample, store,
 };
+use imgtag_workers::analyzers::{AnalyzerId, Analyzers};
 use imgtag_workers::index::{ImageFilter, Index, IndexConfig, StoredImage, TenantId};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -153,6 +155,22 @@ fn compare_with_reference(engine: &OcrEngine, tier: Option<&str>) -> Vec<String>
         }
     }
     report
+}
+
+#[test]
+fn photos_never_load_the_reading_models() {
+    let config = analyzers_config().only(&[AnalyzerId::Classifier, AnalyzerId::Ocr]);
+    let fresh = Analyzers::build(&config, &runtime(), &store()).unwrap();
+    let engine = fresh.ocr().unwrap().engine();
+    assert!(!engine.is_loaded(), "loaded at start");
+    for photo in ["coffee.png", "chelsea.png"] {
+        let analysis = analyse_with(&fresh, &sample(photo), &fresh.enabled(), None);
+        assert!(!analysis.ocr.unwrap().decision.read);
+    }
+    assert!(!engine.is_loaded(), "a photo loaded the reading models");
+    let analysis = analyse_with(&fresh, &document("receipt.png"), &fresh.enabled(), None);
+    assert!(analysis.ocr.unwrap().result.unwrap().lines.len() >= 30);
+    assert!(engine.is_loaded());
 }
 
 fn imgtag(work: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use super::support::load_analyzers;
 use crate::analyzers::nsfw::NsfwOutput;
+use crate::analyzers::ocr::GateDecision;
 use crate::analyzers::{AnalysisInput, AnalyzerId, Analyzers};
 use crate::cli::TagArgs;
 use crate::commands::classify::{ClassReport, ErrorReport};
@@ -42,6 +43,9 @@ pub struct TagReport {
     /// The text read (absent with the analyzer off).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ocr: Option<OcrSummary>,
+    /// Why the text was read or not: the OCR gate's evidence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ocr_gate: Option<GateDecision>,
     /// Milliseconds: `read`, `decode` (decode, metadata, checks) and one
     /// entry per analyzer.
     pub timings_ms: BTreeMap<String, f64>,
@@ -91,6 +95,7 @@ pub fn run(config: &Config, args: &TagArgs) -> Result<TagOutput, AppError> {
                         classes: Vec::new(),
                         nsfw: None,
                         ocr: None,
+                        ocr_gate: None,
                         timings_ms: timings,
                         error: Some(ErrorReport::from(&error)),
                     }
@@ -172,6 +177,7 @@ fn tag_file(
             .ocr
             .as_ref()
             .map(|output| OcrSummary::of(&ocr_record(output))),
+        ocr_gate: analysis.ocr.as_ref().map(|output| output.decision),
         timings_ms: std::mem::take(timings),
         error: None,
     })

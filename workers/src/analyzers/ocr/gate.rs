@@ -7,8 +7,10 @@
 //! 2. otherwise a probe: a text detector alone (PP-OCRv6 tiny, about
 //!    10 ms at 320 px, whatever the reading tier) on the small model input,
 //!    its long side capped by `probe_side`; the image is read when the
-//!    probe found at least `min_boxes` text regions covering at least
-//!    `min_area` of it.
+//!    probe found at least `min_boxes` line-sized text regions (each at
+//!    most `max_box_area` of the image: on grainy or textured photos the
+//!    detector sometimes marks a few large blobs, which are not lines of
+//!    text) covering at least `min_area` of it.
 //!
 //! The full read (detection at full resolution, then recognition of every
 //! line) is what costs hundreds of milliseconds. The decision and its
@@ -45,8 +47,11 @@ pub struct GateConfig {
     pub document_mass: f32,
     /// Long side the probe detects text at (pixels, multiple of 32).
     pub probe_side: u32,
-    /// Text regions the probe must find.
+    /// Line-sized text regions the probe must find.
     pub min_boxes: usize,
+    /// Largest share of the image one region may cover and still count as
+    /// a line of text.
+    pub max_box_area: f32,
     /// Share of the image those regions must cover together.
     pub min_area: f32,
 }
@@ -56,7 +61,8 @@ impl Default for GateConfig {
         Self {
             document_mass: 0.1,
             probe_side: 320,
-            min_boxes: 2,
+            min_boxes: 4,
+            max_box_area: 0.05,
             min_area: 0.002,
         }
     }
@@ -79,6 +85,12 @@ impl GateConfig {
         }
         if self.min_boxes == 0 {
             return Err("min_boxes must be at least 1".into());
+        }
+        if !(self.max_box_area > 0.0 && self.max_box_area <= 1.0) {
+            return Err(format!(
+                "max_box_area must be in (0, 1], not {}",
+                self.max_box_area
+            ));
         }
         if !(0.0..1.0).contains(&self.min_area) {
             return Err(format!("min_area must be in [0, 1), not {}", self.min_area));
@@ -104,10 +116,13 @@ pub enum GateReason {
 /// What the probe saw.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ProbeEvidence {
-    /// Text regions found.
+    /// Line-sized text regions found.
     pub boxes: usize,
     /// Share of the image they cover.
     pub area: f32,
+    /// Regions too large to be a line (left out of `boxes` and `area`).
+    #[serde(default)]
+    pub blobs: usize,
     /// Milliseconds the probe took.
     pub ms: f64,
 }
@@ -156,10 +171,16 @@ pub fn decide(
     let image = input.model_input;
     let boxes = engine.probe(image, DetLimit::max_side(config.probe_side))?;
     let area = (image.width() as f32 * image.height() as f32).max(1.0);
-    let covered: f32 = boxes.iter().map(|b| quad_area(&b.quad)).sum();
+    let shares: Vec<f32> = boxes.iter().map(|b| quad_area(&b.quad) / area).collect();
+    let lines: Vec<f32> = shares
+        .iter()
+        .copied()
+        .filter(|share| *share <= config.max_box_area)
+        .collect();
     let evidence = ProbeEvidence {
-        boxes: boxes.len(),
-        area: (covered / area).min(1.0),
+        boxes: lines.len(),
+        area: lines.iter().sum::<f32>().min(1.0),
+        blobs: shares.len() - lines.len(),
         ms: (started.elapsed().as_secs_f64() * 1e5).round() / 1e2,
     };
     let read = evidence.boxes >= config.min_boxes && evidence.area >= config.min_area;
