@@ -17,7 +17,8 @@ English:
                         kind, sha256; Pillow/numpy versions, font sha256s
 
 Deterministic: fixed seeds, Pillow's BASIC text layout (no raqm), no
-timestamps; the same Pillow, numpy and font files give the same bytes.
+timestamps, OpenBLAS's generic kernel on every x86-64 CPU; the same Pillow,
+numpy and font files give the same bytes.
 
 Fonts (Debian): fonts-noto-cjk (Noto Sans/Serif CJK SC, Noto Sans Mono CJK
 SC) and fonts-dejavu-core (DejaVu Sans, Sans Mono, Serif).
@@ -37,11 +38,20 @@ import hashlib
 import io
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
+# numpy's OpenBLAS picks its kernels by CPU, and the photographed documents'
+# perspective comes from np.linalg.solve: with the AVX-512 kernels the
+# coefficients differ in the last bits, and so do some warped pixels. Pin the
+# generic x86-64 kernel (every x86-64 CPU has it; the AVX2 and Zen kernels
+# give the same bytes) before numpy loads OpenBLAS.
+os.environ["OPENBLAS_CORETYPE"] = "Prescott"
+os.environ["OPENBLAS_NUM_THREADS"] = "1"
+
+import numpy as np  # noqa: E402  (after the OpenBLAS settings)
 import PIL
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 

@@ -399,6 +399,47 @@ mod tests {
     }
 
     #[test]
+    fn text_contains_is_a_phrase_of_normalised_terms() {
+        let filter = ImageFilter {
+            text_contains: Some("ＩＮＶＯＩＣＥ 发票 No.123".into()),
+            ..ImageFilter::default()
+        };
+        let (must, _) = filter.conditions().unwrap();
+        let phrase = must
+            .iter()
+            .map(Condition::to_qdrant_json)
+            .find(|c| c["key"] == "ocr_terms")
+            .expect("an ocr_terms condition");
+        assert_eq!(
+            phrase,
+            json!({"key": "ocr_terms", "match": {"phrase": "invoice 发 票 no 123"}})
+        );
+        let nothing = ImageFilter {
+            text_contains: Some(" ，。!? ".into()),
+            ..ImageFilter::default()
+        };
+        assert_eq!(
+            nothing.conditions().unwrap_err().code(),
+            "index.invalid_input"
+        );
+    }
+
+    #[test]
+    fn missing_any_is_a_should_of_must_nots() {
+        let stale = Condition::MissingAny {
+            field: Field::AnalyzerKeys,
+            values: vec!["ocr@1".into(), "nsfw@2".into()],
+        };
+        assert_eq!(
+            stale.to_qdrant_json(),
+            json!({"should": [
+                {"must_not": [{"key": "analyzer_keys", "match": {"value": "ocr@1"}}]},
+                {"must_not": [{"key": "analyzer_keys", "match": {"value": "nsfw@2"}}]},
+            ]})
+        );
+    }
+
+    #[test]
     fn bad_filters_are_refused() {
         let reversed = ImageFilter {
             captured_since: Some("2024-02-01".into()),

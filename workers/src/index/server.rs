@@ -988,6 +988,53 @@ mod tests {
     }
 
     #[test]
+    fn phrase_and_missing_any_become_the_same_qdrant_conditions() {
+        let scoped = ScopedFilter::new(TenantId::new("acme").unwrap()).with(
+            vec![
+                Condition::Phrase {
+                    field: Field::OcrTerms,
+                    terms: "发 票 no 123".into(),
+                },
+                Condition::MissingAny {
+                    field: Field::AnalyzerKeys,
+                    values: vec!["ocr@1".into(), "nsfw@2".into()],
+                },
+            ],
+            Vec::new(),
+        );
+        let filter = server_filter(&scoped).unwrap();
+        assert_eq!(filter.must.len(), 3);
+        assert_eq!(
+            match_value(&filter.must[1]),
+            ("ocr_terms", &MatchValue::Phrase("发 票 no 123".into()))
+        );
+        let stale = match &filter.must[2].condition_one_of {
+            Some(ConditionOneOf::Filter(nested)) => nested,
+            other => panic!("expected a nested filter, got {other:?}"),
+        };
+        assert!(stale.must.is_empty() && stale.must_not.is_empty());
+        let missing: Vec<_> = stale
+            .should
+            .iter()
+            .map(|branch| match &branch.condition_one_of {
+                Some(ConditionOneOf::Filter(inner)) => {
+                    assert!(inner.must.is_empty() && inner.should.is_empty());
+                    assert_eq!(inner.must_not.len(), 1);
+                    match_value(&inner.must_not[0])
+                }
+                other => panic!("expected must_not branch, got {other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            missing,
+            vec![
+                ("analyzer_keys", &MatchValue::Keyword("ocr@1".into())),
+                ("analyzer_keys", &MatchValue::Keyword("nsfw@2".into())),
+            ]
+        );
+    }
+
+    #[test]
     fn an_unparseable_time_is_invalid_input() {
         let scoped = ScopedFilter::new(TenantId::new("acme").unwrap()).with(
             vec![Condition::DatetimeRange {
