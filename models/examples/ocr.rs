@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use image::RgbImage;
-use imgtag_models::ocr::{DetLimit, OcrConfig, OcrEngine, OcrResult, OcrTier, TextBox};
+use imgtag_models::ocr::{DetLimit, OcrConfig, OcrEngine, OcrResult, OcrTier, TextBox, quad_area};
 use imgtag_models::{ModelStore, Runtime, RuntimeConfig};
 use serde::Serialize;
 
@@ -166,21 +166,7 @@ struct Boxes {
 
 impl Boxes {
     fn of(boxes: &[TextBox], image: &RgbImage) -> Self {
-        // Shoelace formula per outline.
-        let area: f64 = boxes
-            .iter()
-            .map(|b| {
-                let q = b.quad;
-                (0..4)
-                    .map(|i| {
-                        let (p, n) = (q[i], q[(i + 1) % 4]);
-                        f64::from(p[0]) * f64::from(n[1]) - f64::from(n[0]) * f64::from(p[1])
-                    })
-                    .sum::<f64>()
-                    .abs()
-                    / 2.0
-            })
-            .fold(0.0, |total, area| total + area);
+        let area: f64 = boxes.iter().map(|b| f64::from(quad_area(&b.quad))).sum();
         let pixels = f64::from(image.width()) * f64::from(image.height());
         Self {
             count: boxes.len(),

@@ -100,7 +100,7 @@ pub fn load(
 /// the two image models hold 18 MiB less at the same speed; with it, a
 /// model whose buffers are large and change size every run (the OCR
 /// detector) saves the page faults of mapping them again (measured with
-/// onnxruntime 1.31.1, BENCHMARKS.md and `models/src/ocr/engine.rs`).
+/// onnxruntime 1.31.1, BENCHMARKS.md and `models/src/ocr/sessions.rs`).
 pub fn load_with_arena(
     store: &ModelStore,
     runtime: &Runtime,

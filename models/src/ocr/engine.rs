@@ -6,10 +6,10 @@
 //! batches overlapping with the preparation of the next.
 
 use std::collections::VecDeque;
-use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Instant;
 
 use image::RgbImage;
+use once_cell::sync::OnceCell;
 
 use super::config::{DetLimit, OcrConfig};
 use super::crop;
@@ -45,8 +45,7 @@ const PROBE_KEY: &str = "ocr_det_tiny";
 pub struct OcrEngine {
     config: OcrConfig,
     probe: Detector,
-    reader: OnceLock<Reader>,
-    loading: Mutex<()>,
+    reader: OnceCell<Reader>,
     store: ModelStore,
     runtime: Runtime,
     models: Vec<ModelRef>,
@@ -110,8 +109,7 @@ impl OcrEngine {
         Ok(Self {
             config: config.clone(),
             probe,
-            reader: OnceLock::new(),
-            loading: Mutex::new(()),
+            reader: OnceCell::new(),
             store: store.clone(),
             runtime: runtime.clone(),
             models,
@@ -132,15 +130,8 @@ impl OcrEngine {
     /// The reading models, loaded on first use (one loader at a time; the
     /// others find them loaded).
     fn reader(&self) -> Result<&Reader, ModelError> {
-        if let Some(reader) = self.reader.get() {
-            return Ok(reader);
-        }
-        let _loading = self.loading.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(reader) = self.reader.get() {
-            return Ok(reader);
-        }
-        let reader = Reader::load(&self.store, &self.runtime, &self.config)?;
-        Ok(self.reader.get_or_init(|| reader))
+        self.reader
+            .get_or_try_init(|| Reader::load(&self.store, &self.runtime, &self.config))
     }
 
     /// The models (id and version) whose outputs a result depends on: the

@@ -71,4 +71,4 @@ mod unclip;
 
 pub use config::{DetLimit, OcrConfig, OcrTier};
 pub use engine::OcrEngine;
-pub use result::{OcrLine, OcrResult, OcrTimings, PageOrientation, Quad, TextBox};
+pub use result::{OcrLine, OcrResult, OcrTimings, PageOrientation, Quad, TextBox, quad_area};

@@ -8,6 +8,17 @@ use serde::{Deserialize, Serialize};
 /// a text line as it reads, in pixels (x, y) of the image the caller gave.
 pub type Quad = [[f32; 2]; 4];
 
+/// Area of a quadrilateral in square pixels (shoelace formula).
+pub fn quad_area(quad: &Quad) -> f32 {
+    let mut twice = 0.0;
+    for i in 0..4 {
+        let [x1, y1] = quad[i];
+        let [x2, y2] = quad[(i + 1) % 4];
+        twice += x1 * y2 - x2 * y1;
+    }
+    twice.abs() / 2.0
+}
+
 /// A text region found by the detector.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TextBox {
@@ -111,6 +122,12 @@ pub(crate) fn is_cjk(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quad_area_is_the_rectangle_area() {
+        let quad = [[10.0, 10.0], [30.0, 10.0], [30.0, 15.0], [10.0, 15.0]];
+        assert!((quad_area(&quad) - 100.0).abs() < 1e-3);
+    }
 
     fn line(text: &str) -> OcrLine {
         OcrLine {

@@ -18,12 +18,11 @@
 
 use std::time::Instant;
 
-use imgtag_models::ocr::{DetLimit, OcrEngine};
+use imgtag_models::ocr::{DetLimit, OcrEngine, quad_area};
 use serde::{Deserialize, Serialize};
 
 use super::super::Analysis;
 use super::super::stage::AnalysisInput;
-use super::quad_area;
 use crate::error::AppError;
 
 /// When the text of an image is read.
@@ -171,16 +170,14 @@ pub fn decide(
     let image = input.model_input;
     let boxes = engine.probe(image, DetLimit::max_side(config.probe_side))?;
     let area = (image.width() as f32 * image.height() as f32).max(1.0);
-    let shares: Vec<f32> = boxes.iter().map(|b| quad_area(&b.quad) / area).collect();
-    let lines: Vec<f32> = shares
+    let (lines, blobs): (Vec<f32>, Vec<f32>) = boxes
         .iter()
-        .copied()
-        .filter(|share| *share <= config.max_box_area)
-        .collect();
+        .map(|b| quad_area(&b.quad) / area)
+        .partition(|share| *share <= config.max_box_area);
     let evidence = ProbeEvidence {
         boxes: lines.len(),
         area: lines.iter().sum::<f32>().min(1.0),
-        blobs: shares.len() - lines.len(),
+        blobs: blobs.len(),
         ms: (started.elapsed().as_secs_f64() * 1e5).round() / 1e2,
     };
     let read = evidence.boxes >= config.min_boxes && evidence.area >= config.min_area;

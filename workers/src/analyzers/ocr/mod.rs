@@ -10,7 +10,7 @@
 
 pub mod gate;
 
-use imgtag_models::ocr::{OcrConfig as EngineConfig, OcrEngine, OcrResult};
+use imgtag_models::ocr::{OcrConfig as EngineConfig, OcrEngine, OcrResult, quad_area};
 use imgtag_models::{ModelRef, Tag, TagSource};
 use imgtag_pipeline::image::RgbImage;
 use serde::{Deserialize, Serialize};
@@ -108,17 +108,6 @@ pub fn text_area_fraction(result: &OcrResult, size: (u32, u32)) -> f32 {
     let area = (size.0 as f32 * size.1 as f32).max(1.0);
     let covered: f32 = result.lines.iter().map(|line| quad_area(&line.quad)).sum();
     (covered / area).min(1.0)
-}
-
-/// Area of a quadrilateral (shoelace formula).
-fn quad_area(quad: &[[f32; 2]; 4]) -> f32 {
-    let mut twice = 0.0;
-    for i in 0..4 {
-        let [x1, y1] = quad[i];
-        let [x2, y2] = quad[(i + 1) % 4];
-        twice += x1 * y2 - x2 * y1;
-    }
-    twice.abs() / 2.0
 }
 
 /// The loaded OCR engine and its gate.
@@ -251,16 +240,5 @@ impl Stage for OcrAnalyzer {
             });
         }
         tags
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quad_area_is_the_rectangle_area() {
-        let quad = [[10.0, 10.0], [30.0, 10.0], [30.0, 15.0], [10.0, 15.0]];
-        assert!((quad_area(&quad) - 100.0).abs() < 1e-3);
     }
 }
