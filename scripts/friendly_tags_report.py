@@ -10,7 +10,8 @@ synsets; its score is the summed probability of the classes it covers. This
 script applies exactly that rule (the same one models/src/friendly.rs uses) and
 writes, for reviewers:
 
-- per tag: its synsets and exclusions with lemmas, and every class it covers;
+- per tag: its names (the Simplified Chinese `zh` name and the aliases in both
+  languages), its synsets and exclusions with lemmas, and every class it covers;
 - the classes that no tag covers, and the coverage;
 - simulated tag scores for a few probability distributions (the sample photos'
   classifier output and some hypothetical ones).
@@ -30,6 +31,7 @@ import json
 import re
 import sys
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,7 +44,7 @@ REPORT = ROOT / "docs/FRIENDLY_TAGS.md"
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 WNID_RE = re.compile(r"^n[0-9]{8}$")
 TOP_KEYS = {"format", "default_threshold", "tag"}
-TAG_KEYS = {"synsets", "exclude", "threshold", "description"}
+TAG_KEYS = {"synsets", "exclude", "threshold", "description", "zh", "zh_aliases", "en_aliases"}
 
 # Simulated distributions: {class index: probability}. The first five are the
 # top-10 softmax output of EfficientNet-Lite0 (.imgtag/models/
@@ -90,6 +92,9 @@ class Tag:
     exclude: list[str]
     threshold: float
     threshold_is_default: bool
+    zh: str = ""
+    zh_aliases: list[str] = field(default_factory=list)
+    en_aliases: list[str] = field(default_factory=list)
     classes: list[int] = field(default_factory=list)
 
 
@@ -121,6 +126,91 @@ def ancestor_sets(classes: list[dict], synsets: dict[str, dict]) -> list[frozens
         return memo[wnid]
 
     return [ancestors(cls["wnid"]) for cls in classes]
+
+
+def is_cjk(c: str) -> bool:
+    """Same ranges as models/src/friendly.rs `is_cjk` (Han, kana, compatibility ideographs)."""
+    o = ord(c)
+    return (0x3040 <= o <= 0x30FF or 0x31F0 <= o <= 0x31FF or 0x3400 <= o <= 0x4DBF
+            or 0x4E00 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF or 0x20000 <= o <= 0x3134F)
+
+
+def fold(text: str) -> str:
+    """Same as models/src/friendly.rs `fold`: NFKC, lower case, runs of spaces, `-`
+    and `_` as one space, none at either end."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return " ".join(w for w in re.split(r"[\s\-_]+", text) if w)
+
+
+def plurals(name: str) -> list[str]:
+    """Same as models/src/friendly.rs `plurals`: the regular English plurals of a
+    folded name."""
+    if not name or not ("a" <= name[-1] <= "z"):
+        return []
+    stem, last = name[:-1], name[-1]
+    if last == "s" and not (stem.endswith("s") or stem.endswith("u")):
+        return []
+    if last in "sxz" or name.endswith("ch") or name.endswith("sh"):
+        return [name + "es"]
+    if last == "y" and stem and "a" <= stem[-1] <= "z" and stem[-1] not in "aeiou":
+        return [stem + "ies"]
+    if last == "o":
+        return [name + "s", name + "es"]
+    return [name + "s"]
+
+
+def name_problem(name: object, chinese: bool) -> str | None:
+    """Same checks as models/src/friendly.rs `check_name`."""
+    if not isinstance(name, str) or not name.strip():
+        return "is empty" if isinstance(name, str) else "must be a string"
+    if name.strip() != name:
+        return "has spaces at an end"
+    cjk = any(is_cjk(c) for c in name)
+    if chinese and not cjk:
+        return "has no Chinese character"
+    if not chinese and (cjk or not any(c.isalpha() for c in name)):
+        return "must be English words"
+    return None
+
+
+def check_names(tags: list[Tag], classes: list[dict], errors: list[str],
+                warnings: list[str]) -> None:
+    """Names unique across tags and languages after folding, regular English plurals
+    included (the rule models/src/friendly.rs `name_table` applies)."""
+    owner: dict[str, tuple[str, str]] = {}
+    english: list[tuple[str, str, str]] = []
+    for tag in tags:
+        listed = ([(tag.name, False), (tag.zh, True)] + [(a, True) for a in tag.zh_aliases]
+                  + [(a, False) for a in tag.en_aliases])
+        for written, chinese in listed:
+            if not written:
+                continue
+            key = fold(written)
+            if key in owner:
+                other, other_written = owner[key]
+                errors.append(f"tag {tag.name}: {written!r} is the same name as "
+                              f"{other_written!r} of tag {other}")
+                continue
+            owner[key] = (tag.name, written)
+            if not chinese:
+                english.append((key, tag.name, written))
+    plural_owner: dict[str, str] = {}
+    for key, name, written in english:
+        for plural in plurals(key):
+            other = owner.get(plural, (None, None))[0] or plural_owner.get(plural)
+            if other is None:
+                plural_owner[plural] = name
+            elif other != name:
+                errors.append(f"tag {name}: {plural!r}, the plural of {written!r}, "
+                              f"is also a name of tag {other}")
+    class_names = {fold(c["name"]): c for c in classes}
+    for tag in tags:
+        for alias in tag.en_aliases:
+            cls = class_names.get(fold(alias))
+            if cls is not None:
+                warnings.append(f"tag {tag.name}: English alias {alias!r} is also the name of "
+                                f"class {cls['index']} ({cls['wnid']}): a search for it resolves "
+                                "to this tag")
 
 
 def valid_threshold(value: object) -> bool:
@@ -185,8 +275,24 @@ def load_tags(path: Path, synsets: dict[str, dict], sets: list[frozenset[str]],
         if not valid_threshold(threshold):
             errors.append(f"{where}: threshold {threshold!r} is not a number in (0, 1]")
             threshold = 1.0
+        zh = entry.get("zh")
+        if zh is None:
+            errors.append(f"{where}: has no `zh` (Simplified Chinese) name")
+        elif (problem := name_problem(zh, True)) is not None:
+            errors.append(f"{where}: zh {zh!r} {problem}")
+        aliases = {}
+        for key, chinese in (("zh_aliases", True), ("en_aliases", False)):
+            value = entry.get(key, [])
+            if not isinstance(value, list):
+                errors.append(f"{where}: {key} must be a list of strings")
+                value = []
+            for alias in value:
+                if (problem := name_problem(alias, chinese)) is not None:
+                    errors.append(f"{where}: {key} {alias!r} {problem}")
+            aliases[key] = [a for a in value if isinstance(a, str) and a.strip()]
         tag = Tag(name, lists["synsets"], lists["exclude"], float(threshold),
-                  "threshold" not in entry)
+                  "threshold" not in entry, zh if isinstance(zh, str) else "",
+                  aliases["zh_aliases"], aliases["en_aliases"])
         include = set(tag.synsets)
         exclude = set(tag.exclude)
         tag.classes = [i for i, s in enumerate(sets) if s & include and not s & exclude]
@@ -245,6 +351,11 @@ def render(classes: list[dict], synsets: dict[str, dict], sets: list[frozenset[s
     w("probability of the classes the tag covers; the tag is emitted when the score reaches the")
     w(f"tag's threshold (default {default:g}).")
     w("")
+    w("Each tag also has a Simplified Chinese name (`zh`, in the summary) that fits every class")
+    w("it covers, and optional aliases in both languages: the words search resolves to the tag")
+    w("(`FriendlyTags::resolve`, `mentioned_in`). Names are not part of the rules' version, so")
+    w("editing them does not make stored images stale.")
+    w("")
     w(f"- Tags: **{len(tags)}**")
     w(f"- Classes covered by at least one tag: **{covered} / {n} ({100.0 * covered / n:.1f}%)**")
     w(f"- Classes covered by no tag: **{len(uncovered)}** ([list](#classes-covered-by-no-tag))")
@@ -262,11 +373,11 @@ def render(classes: list[dict], synsets: dict[str, dict], sets: list[frozenset[s
 
     w("## Summary")
     w("")
-    w("| Tag | Classes | Threshold | Synsets | Exclusions |")
-    w("|---|---:|---:|---:|---:|")
+    w("| Tag | 中文 | Classes | Threshold | Synsets | Exclusions |")
+    w("|---|---|---:|---:|---:|---:|")
     for tag in tags:
         thr = f"{tag.threshold:g}" + ("" if tag.threshold_is_default else " (own)")
-        w(f"| [`{tag.name}`](#tag-{tag.name}) | {len(tag.classes)} | {thr} "
+        w(f"| [`{tag.name}`](#tag-{tag.name}) | {tag.zh} | {len(tag.classes)} | {thr} "
           f"| {len(tag.synsets)} | {len(tag.exclude)} |")
     w("")
 
@@ -298,6 +409,10 @@ def render(classes: list[dict], synsets: dict[str, dict], sets: list[frozenset[s
         w("")
         thr = f"{tag.threshold:g}" + (" (default)" if tag.threshold_is_default else "")
         w(f"Threshold {thr}; covers {plural(len(tag.classes), 'class')}.")
+        w("")
+        w(f"Names: {tag.name.replace('_', ' ')} / **{tag.zh}**; Chinese aliases: "
+          + (", ".join(tag.zh_aliases) or "none") + "; English aliases: "
+          + (", ".join(tag.en_aliases) or "none") + ".")
         w("")
         w("Synsets:")
         w("")
@@ -344,6 +459,7 @@ def main() -> int:
     errors: list[str] = []
     warnings: list[str] = []
     default, tags = load_tags(args.tags, synsets, sets, errors, warnings)
+    check_names(tags, classes, errors, warnings)
     for message in warnings:
         print(f"note: {message}", file=sys.stderr)
     if errors:

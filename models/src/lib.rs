@@ -48,7 +48,7 @@ pub mod vocabulary;
 
 pub use classifier::{ClassScore, Classification, Classifier};
 pub use error::ModelError;
-pub use friendly::FriendlyTags;
+pub use friendly::{FriendlyTags, Lang, TagMention};
 pub use manifest::Manifest;
 pub use nsfw::NsfwDetector;
 pub use ocr::{DetLimit, OcrConfig, OcrEngine, OcrLine, OcrResult, OcrTier};
