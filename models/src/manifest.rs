@@ -155,7 +155,9 @@ pub struct TensorSpec {
 pub enum DType {
     /// 32-bit float.
     Float32,
-    /// 64-bit signed integer (token ids).
+    /// 32-bit signed integer (token ids of the multilingual encoder).
+    Int32,
+    /// 64-bit signed integer (token ids, row splits).
     Int64,
 }
 

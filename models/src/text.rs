@@ -1,15 +1,24 @@
-//! Sentence vectors from a BERT-style encoder (manifest key `text`:
-//! all-MiniLM-L6-v2).
+//! Sentence vectors in one space for 16 languages, Chinese and English
+//! among them (manifest key `text`: Universal Sentence Encoder Multilingual
+//! v3, int8).
 //!
-//! Tokenisation is Hugging Face's `tokenizers` with the model's own
-//! `tokenizer.json` (BERT uncased WordPiece); truncation to the manifest's
-//! `max_tokens` counts `[CLS]` and `[SEP]`. The sentence vector is the
-//! attention-masked mean of `last_hidden_state`, L2-normalised. Requests are
-//! batched ([`crate::batcher`]); a batch is padded to its longest sequence.
+//! Tokenisation is Hugging Face's `tokenizers` with a `tokenizer.json` that
+//! set-up writes from the SentencePiece model inside the original graph
+//! (`scripts/convert_use_multilingual.py`): nmt_nfkc normalisation, Unigram,
+//! `<s> ... </s>`; truncation to the manifest's `max_tokens` counts both.
+//! The graph takes the tokens as a ragged batch (`token_ids` int32 and
+//! `row_splits` int64) and returns the sentence vectors, already pooled and
+//! L2-normalised (normalised again here against rounding).
+//!
+//! One text per run: the graph is dynamically int8-quantised, so a text's
+//! vector would depend slightly (cosine >= 0.997) on the texts it is batched
+//! with, and a query must get the same vector every time. Requests still go
+//! through the [`crate::batcher`] (a pool of sessions, bounded queue); each
+//! batch runs its texts one by one.
 
 use std::sync::{Mutex, OnceLock, PoisonError};
 
-use ndarray::{Array2, Axis};
+use ndarray::Array1;
 use ort::session::Session;
 use ort::value::TensorRef;
 use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
@@ -24,16 +33,20 @@ use crate::vector::l2_normalised;
 
 /// Manifest key of the text encoder.
 pub const MODEL_KEY: &str = "text";
-/// Graph output with the token states.
-const HIDDEN: &str = "last_hidden_state";
+/// Graph input: every text's token ids, concatenated.
+const TOKEN_IDS: &str = "token_ids";
+/// Graph input: text i is `token_ids[row_splits[i]..row_splits[i + 1]]`.
+const ROW_SPLITS: &str = "row_splits";
+/// Graph output: one sentence vector per text.
+const OUTPUT: &str = "outputs";
 /// Longest text accepted, in bytes: far beyond what `max_tokens` keeps, and
 /// small enough that tokenising it is cheap.
 pub const MAX_TEXT_BYTES: usize = 16 * 1024;
 
 /// A text encoder: the tokenizer at once, the model's session on first use
 /// (or [`TextEncoder::preload`]). `imgtag ingest` and the worker never
-/// embed text once the ConSE label vectors are cached, and a loaded MiniLM
-/// session holds about 120 MiB.
+/// embed text once the ConSE label vectors are cached, and a loaded session
+/// holds about 100 MiB.
 #[derive(Debug)]
 pub struct TextEncoder {
     batcher: OnceLock<Batcher<TextRun>>,
@@ -49,10 +62,8 @@ pub struct TextEncoder {
 /// Token ids of one text, ready for the model.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tokens {
-    /// Vocabulary ids, `[CLS]` first and `[SEP]` last.
-    pub ids: Vec<i64>,
-    /// Segment ids (all 0 for one sentence).
-    pub type_ids: Vec<i64>,
+    /// SentencePiece ids, `<s>` (1) first and `</s>` (2) last.
+    pub ids: Vec<i32>,
 }
 
 impl TextEncoder {
@@ -69,7 +80,7 @@ impl TextEncoder {
             return Err(invalid("needs text preprocessing"));
         };
         let dimensions =
-            output_width(entry, HIDDEN).ok_or_else(|| invalid("no fixed-size hidden state"))?;
+            output_width(entry, OUTPUT).ok_or_else(|| invalid("no fixed-size output"))?;
         let (path, bytes) = store.read_asset(&spec.tokenizer)?;
         let tokenizer_error = |message: String| ModelError::Asset {
             path: path.clone(),
@@ -118,7 +129,7 @@ impl TextEncoder {
         &self.entry
     }
 
-    /// Length of the sentence vectors (384).
+    /// Length of the sentence vectors (512).
     pub fn dimensions(&self) -> usize {
         self.dimensions
     }
@@ -160,14 +171,16 @@ impl TextEncoder {
                 model: MODEL_KEY.into(),
                 message: format!("cannot tokenise the text: {e}"),
             })?;
-        Ok(Tokens {
-            ids: encoding.get_ids().iter().map(|&id| i64::from(id)).collect(),
-            type_ids: encoding
-                .get_type_ids()
-                .iter()
-                .map(|&id| i64::from(id))
-                .collect(),
-        })
+        let ids = encoding
+            .get_ids()
+            .iter()
+            .map(|&id| i32::try_from(id))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| ModelError::InvalidInput {
+                model: MODEL_KEY.into(),
+                message: "a token id does not fit the model's int32 input".into(),
+            })?;
+        Ok(Tokens { ids })
     }
 
     /// The sentence vector of `text` (blocking; not for async tasks).
@@ -191,10 +204,33 @@ impl TextEncoder {
     }
 }
 
-/// One batched run of the text encoder graph.
+/// One batch of the text encoder graph, run a text at a time.
 #[derive(Debug)]
 pub struct TextRun {
     dimensions: usize,
+}
+
+impl TextRun {
+    /// The sentence vector of one text.
+    fn run_one(&self, session: &mut Session, tokens: &Tokens) -> Result<Vec<f32>, ModelError> {
+        let failed = |e: ort::Error| inference_error(MODEL_KEY, e);
+        let ids = Array1::from(tokens.ids.clone());
+        let splits = Array1::from(vec![0_i64, tokens.ids.len() as i64]);
+        let outputs = session
+            .run(ort::inputs![
+                TOKEN_IDS => TensorRef::from_array_view(ids.view()).map_err(failed)?,
+                ROW_SPLITS => TensorRef::from_array_view(splits.view()).map_err(failed)?,
+            ])
+            .map_err(failed)?;
+        let vectors = outputs[OUTPUT].try_extract_array::<f32>().map_err(failed)?;
+        if vectors.shape() != [1, self.dimensions] {
+            return Err(inference_error(
+                MODEL_KEY,
+                format!("unexpected output shape {:?}", vectors.shape()),
+            ));
+        }
+        Ok(l2_normalised(vectors.iter().copied()))
+    }
 }
 
 impl BatchModel for TextRun {
@@ -203,46 +239,9 @@ impl BatchModel for TextRun {
     type Session = Session;
 
     fn run(&self, session: &mut Session, items: &[Tokens]) -> Result<Vec<Vec<f32>>, ModelError> {
-        let failed = |e: ort::Error| inference_error(MODEL_KEY, e);
-        let longest = items.iter().map(|t| t.ids.len()).max().unwrap_or(0).max(1);
-        let mut ids = Array2::<i64>::zeros((items.len(), longest));
-        let mut mask = Array2::<i64>::zeros((items.len(), longest));
-        let mut types = Array2::<i64>::zeros((items.len(), longest));
-        for (row, tokens) in items.iter().enumerate() {
-            for (column, (&id, &kind)) in tokens.ids.iter().zip(&tokens.type_ids).enumerate() {
-                ids[(row, column)] = id;
-                mask[(row, column)] = 1;
-                types[(row, column)] = kind;
-            }
-        }
-        let outputs = session
-            .run(ort::inputs![
-                "input_ids" => TensorRef::from_array_view(ids.view()).map_err(failed)?,
-                "attention_mask" => TensorRef::from_array_view(mask.view()).map_err(failed)?,
-                "token_type_ids" => TensorRef::from_array_view(types.view()).map_err(failed)?,
-            ])
-            .map_err(failed)?;
-        let hidden = outputs[HIDDEN].try_extract_array::<f32>().map_err(failed)?;
-        if hidden.shape() != [items.len(), longest, self.dimensions] {
-            return Err(inference_error(
-                MODEL_KEY,
-                format!("unexpected output shape {:?}", hidden.shape()),
-            ));
-        }
-        Ok(hidden
-            .axis_iter(Axis(0))
-            .zip(items)
-            .map(|(states, tokens)| {
-                // Attention-masked mean: only the text's own tokens count.
-                let count = tokens.ids.len().max(1);
-                let mut sum = vec![0.0_f32; self.dimensions];
-                for token in states.axis_iter(Axis(0)).take(count) {
-                    for (total, value) in sum.iter_mut().zip(token.iter()) {
-                        *total += value;
-                    }
-                }
-                l2_normalised(sum.into_iter().map(|x| x / count as f32))
-            })
-            .collect())
+        items
+            .iter()
+            .map(|tokens| self.run_one(session, tokens))
+            .collect()
     }
 }

@@ -206,7 +206,7 @@ pub fn new_image(tenant: &TenantId, n: u64) -> NewImage {
         ocr,
         vectors: ImageVectors {
             image: unit_vector(&mut rng, 1280),
-            semantic: Some(unit_vector(&mut rng, 384)),
+            semantic: Some(unit_vector(&mut rng, 512)),
         },
     }
 }

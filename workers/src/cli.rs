@@ -172,9 +172,17 @@ pub struct SearchArgs {
     /// How many results.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub limit: u16,
+    /// Language of tag names in the results: en or zh (tags can be given
+    /// to --tag in either).
+    #[arg(long, default_value = "en", value_parser = parse_lang)]
+    pub lang: imgtag_models::Lang,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+fn parse_lang(value: &str) -> Result<imgtag_models::Lang, String> {
+    imgtag_models::Lang::parse(value).ok_or_else(|| format!("{value:?}: use en or zh"))
 }
 
 /// Filters of `imgtag search`.
@@ -341,6 +349,11 @@ pub enum IndexAction {
         #[arg(value_name = "DIR")]
         destination: Option<PathBuf>,
     },
+    /// Move the store to this version's vector layout after a model change
+    /// (deletes retired vectors, creates new ones; every image and its
+    /// payload stays). Run it with no worker writing, then
+    /// `imgtag reprocess --tenant T --only-stale` for each tenant.
+    Migrate,
     /// Restore an embedded-store backup into the configured data directory,
     /// which must be missing or empty (no imgtag may be running on it).
     Restore {

@@ -166,6 +166,99 @@ async fn a_key_is_required_and_grants_exactly_one_tenant() {
     assert_eq!(code(&body), "api.bad_request");
 }
 
+/// `path` with its query text percent-encoded.
+fn encoded(path: &str, query: &[(&str, &str)]) -> String {
+    let with_query = reqwest::Url::parse_with_params("http://localhost/", query).unwrap();
+    format!("{path}?{}", with_query.query().unwrap_or_default())
+}
+
+#[tokio::test]
+async fn chinese_queries_tag_names_and_the_answer_language() {
+    let server = api_server();
+    let doc = document();
+    let acme = server.acme_key.as_str();
+
+    // By meaning, in Chinese: the coffee first, found by its vector.
+    let path = encoded("/api/v1/search", &[("text", "一杯咖啡"), ("lang", "zh")]);
+    let (status, body) = get_json(Some(acme), &path).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_schema(&doc, "SearchOutput", &body);
+    assert_eq!(body["lang"], "zh");
+    assert_eq!(filenames(&body)[0], "coffee.png", "{body}");
+    assert!(body["hits"][0]["why"]["vector"].as_f64().unwrap() > 0.0);
+
+    // A tag named in Chinese: the cat carries `cat`, and says so, with the
+    // tag's Chinese name among its labels.
+    let path = encoded("/api/v1/search", &[("text", "猫"), ("lang", "zh")]);
+    let (_, body) = get_json(Some(acme), &path).await;
+    assert_eq!(filenames(&body)[0], "chelsea.png", "{body}");
+    let first = &body["hits"][0];
+    assert!(
+        first["why"]["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "cat"),
+        "{first}"
+    );
+    assert_eq!(first["tag_labels"]["cat"], "猫");
+
+    // Filters take either name.
+    let by_zh = encoded("/api/v1/search", &[("text", "coffee"), ("tag", "猫")]);
+    let by_en = encoded("/api/v1/search", &[("text", "coffee"), ("tag", "cat")]);
+    let (_, zh) = get_json(Some(acme), &by_zh).await;
+    let (_, en) = get_json(Some(acme), &by_en).await;
+    assert_eq!(filenames(&zh), ["chelsea.png"]);
+    assert_eq!(ids(&zh), ids(&en));
+
+    // Without `lang`, Accept-Language decides; English has no labels.
+    let response = client()
+        .get(url(&encoded("/api/v1/search", &[("text", "猫")])))
+        .bearer_auth(acme)
+        .header(header::ACCEPT_LANGUAGE, "zh-CN,zh;q=0.9,en;q=0.8")
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["lang"], "zh");
+    let (_, english) = get_json(Some(acme), &encoded("/api/v1/search", &[("text", "猫")])).await;
+    assert_eq!(english["lang"], "en");
+    assert!(english["hits"][0].get("tag_labels").is_none());
+
+    // Full-width and case fold: the same answer.
+    let (_, wide) = get_json(
+        Some(acme),
+        &encoded("/api/v1/search", &[("text", "ＣＯＦＦＥＥ")]),
+    )
+    .await;
+    let (_, narrow) = get_json(
+        Some(acme),
+        &encoded("/api/v1/search", &[("text", "coffee")]),
+    )
+    .await;
+    assert_eq!(filenames(&wide)[0], filenames(&narrow)[0]);
+
+    // A bad language is a 400.
+    let (status, body) = get_json(Some(acme), "/api/v1/search?text=cat&lang=klingon").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(code(&body), "api.bad_request");
+
+    // The vocabulary, in both languages.
+    let (status, tags) = get_json(Some(acme), "/api/v1/tags?lang=zh").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_schema(&doc, "TagVocabulary", &tags);
+    let list = tags["tags"].as_array().unwrap();
+    assert!(list.len() >= 70, "{}", list.len());
+    assert!(
+        list.iter()
+            .all(|t| t["zh"].is_string() && t["label"] == t["zh"])
+    );
+    let cat = list.iter().find(|t| t["name"] == "cat").unwrap();
+    assert_eq!(cat["zh"], "猫");
+    let (status, _) = get_json(None, "/api/v1/tags").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
 #[tokio::test]
 async fn searches_rank_filter_and_page() {
     let server = api_server();

@@ -1,15 +1,18 @@
 //! Tenant isolation, as a property: random queries of every kind (vector
-//! search on either vector, filtered scrolls, counts, facets, look-ups and
-//! "more like this" by ids of any tenant, duplicate look-ups) for random
-//! tenants over a mixed data set never return, count or reveal another
-//! tenant's image. Counts are also checked against the local oracle.
+//! search on either vector, hybrid text queries (vector, OCR text and tag
+//! branches fused), filtered scrolls, counts, facets, look-ups and "more
+//! like this" by ids of any tenant, duplicate look-ups) for random tenants
+//! over a mixed data set never return, count or reveal another tenant's
+//! image. Counts are also checked against the local oracle.
 
 use std::collections::BTreeMap;
 
 use imgtag_tests::index_fixtures::{
-    CUSTOMERS, SplitMix, TAGS, async_runtime, index_config, new_image, oracle_matches, unit_vector,
+    CUSTOMERS, SplitMix, TAGS, async_runtime, index_config, new_image, oracle_contains,
+    oracle_matches, unit_vector,
 };
 use imgtag_workers::index::{FacetField, ImageFilter, Index, NewImage, TenantId, VectorName};
+use imgtag_workers::service::hybrid::{TextQuery, search_text};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -36,6 +39,13 @@ enum Probe {
     Search {
         vector: VectorName,
         seed: u64,
+        filter: ImageFilter,
+        limit: usize,
+    },
+    Text {
+        seed: u64,
+        phrase: Option<&'static str>,
+        tag: Option<&'static str>,
         filter: ImageFilter,
         limit: usize,
     },
@@ -106,6 +116,30 @@ fn probe_strategy() -> impl Strategy<Value = Probe> {
                 }
             }
         ),
+        (
+            any::<u64>(),
+            proptest::option::of(proptest::sample::select(
+                &[
+                    "发票",
+                    "发票号码",
+                    "张伟",
+                    "invoice no",
+                    "12345678",
+                    "total",
+                    "云帆"
+                ][..]
+            )),
+            proptest::option::of(proptest::sample::select(&TAGS[..])),
+            filter_strategy(),
+            1usize..60
+        )
+            .prop_map(|(seed, phrase, tag, filter, limit)| Probe::Text {
+                seed,
+                phrase,
+                tag,
+                filter,
+                limit,
+            }),
         (filter_strategy(), 1usize..50).prop_map(|(filter, page)| Probe::Scroll { filter, page }),
         filter_strategy().prop_map(|filter| Probe::Count { filter }),
         (facet, filter_strategy()).prop_map(|(field, filter)| Probe::Facet { field, filter }),
@@ -165,6 +199,47 @@ fn no_query_ever_crosses_tenants() {
                             prop_assert_eq!(hits.len(), expected.min(limit));
                             for hit in hits {
                                 prop_assert!(!leaked(&hit.image.record.tenant_id));
+                            }
+                        }
+                        Probe::Text {
+                            seed,
+                            phrase,
+                            tag,
+                            filter,
+                            limit,
+                        } => {
+                            let values = unit_vector(
+                                &mut SplitMix(seed),
+                                index.layout().dimensions(VectorName::Semantic),
+                            );
+                            let query = TextQuery {
+                                text: phrase.unwrap_or("anything").to_owned(),
+                                vector: Some(values),
+                                phrases: phrase.map(str::to_owned).into_iter().collect(),
+                                tags: tag
+                                    .map(|t| (t.to_owned(), t.to_owned()))
+                                    .into_iter()
+                                    .collect(),
+                            };
+                            let hits = search_text(&scope, &query, &filter, limit, 0)
+                                .await
+                                .unwrap();
+                            let expected =
+                                own.iter().filter(|i| oracle_matches(i, &filter)).count();
+                            prop_assert_eq!(hits.len(), expected.min(limit));
+                            for (hit, why) in hits {
+                                prop_assert!(!leaked(&hit.image.record.tenant_id));
+                                let image = own
+                                    .iter()
+                                    .find(|i| i.image_id().unwrap() == hit.image.record.image_id)
+                                    .unwrap();
+                                prop_assert!(oracle_matches(image, &filter));
+                                for words in &why.text {
+                                    prop_assert!(oracle_contains(image, words));
+                                }
+                                for tag in &why.tags {
+                                    prop_assert!(image.tag_scores.contains_key(tag));
+                                }
                             }
                         }
                         Probe::Scroll { filter, page } => {

@@ -75,10 +75,12 @@ impl ApiClient {
         query: RemoteQuery<'_>,
         filter: &FilterArgs,
         limit: u16,
+        lang: imgtag_models::Lang,
         max_upload: &imgtag_pipeline::DecodeLimits,
     ) -> Result<SearchOutput, AppError> {
         let mut params = filter_params(filter);
         params.push(("limit", limit.to_string()));
+        params.push(("lang", lang.as_str().to_owned()));
         let request = match query {
             RemoteQuery::Text(text) => {
                 params.push(("text", text.to_owned()));

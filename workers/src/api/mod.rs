@@ -102,6 +102,7 @@ pub fn router(state: AppState, config: &ApiConfig) -> Router {
         )
         .route("/api/v1/facets/{field}", get(routes::facets))
         .route("/api/v1/stats", get(routes::stats))
+        .route("/api/v1/tags", get(routes::tags))
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn(observe))
@@ -137,7 +138,7 @@ async fn observe(request: Request, next: Next) -> Response {
 }
 
 /// The documented routes (`docs/openapi.json` lists exactly these).
-pub const API_ROUTES: [&str; 10] = [
+pub const API_ROUTES: [&str; 11] = [
     "/healthz",
     "/readyz",
     "/api/v1/openapi.json",
@@ -148,6 +149,7 @@ pub const API_ROUTES: [&str; 10] = [
     "/api/v1/images/{id}/renditions/{name}",
     "/api/v1/facets/{field}",
     "/api/v1/stats",
+    "/api/v1/tags",
 ];
 /// The page and its assets.
 pub const PAGE_ROUTES: [&str; 3] = ["/", "/app.js", "/app.css"];

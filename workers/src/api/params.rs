@@ -3,6 +3,9 @@
 //! an unknown key is refused rather than silently ignored, so a typo never
 //! widens a search.
 
+use axum::http::{HeaderMap, header};
+use imgtag_models::Lang;
+
 use crate::index::{FacetField, ImageFilter};
 
 use super::error::ApiError;
@@ -18,6 +21,8 @@ pub struct QueryParams {
     pub limit: Option<usize>,
     /// `offset`: how many best results to skip.
     pub offset: usize,
+    /// `lang`: the language of tag names in the answer (`en`, `zh`).
+    pub lang: Option<Lang>,
 }
 
 /// Longest `text` accepted, in bytes.
@@ -63,11 +68,17 @@ impl QueryParams {
                 }
                 "limit" => params.limit = Some(number(&key, &value)?),
                 "offset" => params.offset = number(&key, &value)?,
+                "lang" => {
+                    params.lang = Some(
+                        Lang::parse(&value)
+                            .ok_or_else(|| bad(&format!("lang {value:?}: use en or zh")))?,
+                    );
+                }
                 other => {
                     return Err(bad(&format!(
                         "unknown parameter {other:?} (known: text, contains, tag, any_tag, \
                          customer, project, format, since, until, include_sensitive, limit, \
-                         offset)"
+                         offset, lang)"
                     )));
                 }
             }
@@ -78,6 +89,12 @@ impl QueryParams {
             .conditions()
             .map_err(|e| bad(&e.to_string()))?;
         Ok(params)
+    }
+
+    /// The answer's language: `lang`, else the request's `Accept-Language`,
+    /// else English.
+    pub fn language(&self, headers: &HeaderMap) -> Lang {
+        self.lang.unwrap_or_else(|| request_language(headers))
     }
 
     /// `limit`, defaulted and bounded by `max`.
@@ -99,6 +116,16 @@ impl QueryParams {
         }
         Ok(())
     }
+}
+
+/// The language `Accept-Language` prefers (English when it names none
+/// that imgtag speaks).
+pub fn request_language(headers: &HeaderMap) -> Lang {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(Lang::from_accept_language)
+        .unwrap_or_default()
 }
 
 /// A facet field by its API name.

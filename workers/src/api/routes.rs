@@ -9,6 +9,7 @@ use axum::extract::{Multipart, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use imgtag_models::{FriendlyTags, Lang};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -20,7 +21,7 @@ use crate::error::AppError;
 use crate::index::query::MAX_LIMIT;
 use crate::index::{FacetCount, ImageId, ImageRecord, VectorName};
 use crate::process::ORIGINAL;
-use crate::service::search::{SearchBy, SearchOutput, search_tenant};
+use crate::service::search::{Presentation, SearchBy, SearchOutput, search_tenant};
 use crate::service::stats::{StatsOutput, tenant_stats};
 
 /// The OpenAPI document (`docs/openapi.json`, served as is).
@@ -73,19 +74,17 @@ pub async fn openapi() -> impl IntoResponse {
 pub async fn search_text(
     caller: Caller,
     State(state): State<AppState>,
+    headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<SearchOutput>, ApiError> {
     let params = QueryParams::parse(raw.as_deref())?;
     let limit = params.limit(state.max_limit)?;
     let by = match params.text.clone() {
-        Some(text) => {
-            let vector = state.processor.text_vector(text.clone()).await?;
-            SearchBy::Vector(VectorName::Semantic, vector, format!("text: {text}"))
-        }
+        Some(text) => SearchBy::Text(state.processor.text_query(text).await?),
         None if params.filter.text_contains.is_some() => SearchBy::Filters,
         None => return Err(ApiError::BadRequest("give `text` or `contains`".into())),
     };
-    search(&state, &caller, by, &params, limit).await
+    search(&state, &caller, by, &params, &headers, limit).await
 }
 
 /// `POST /api/v1/search/image` (multipart, one `image` field): images like
@@ -96,6 +95,7 @@ pub async fn search_text(
 pub async fn search_upload(
     caller: Caller,
     State(state): State<AppState>,
+    headers: HeaderMap,
     RawQuery(raw): RawQuery,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<SearchOutput>, ApiError> {
@@ -140,13 +140,14 @@ pub async fn search_upload(
         .ok_or_else(|| ApiError::BadRequest("no `image` field in the form".into()))?;
     let vector = state.processor.embed_image(bytes).await?;
     let by = SearchBy::Vector(VectorName::Image, vector, format!("image: {name}"));
-    search(&state, &caller, by, &params, limit).await
+    search(&state, &caller, by, &params, &headers, limit).await
 }
 
 /// `GET /api/v1/images/{id}/similar`: images like a stored one.
 pub async fn similar(
     caller: Caller,
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<SearchOutput>, ApiError> {
@@ -154,7 +155,7 @@ pub async fn similar(
     params.refuse_text_and_offset("a similar-images search")?;
     let limit = params.limit(state.max_limit)?;
     let by = SearchBy::Like(image_id(&id)?);
-    search(&state, &caller, by, &params, limit).await
+    search(&state, &caller, by, &params, &headers, limit).await
 }
 
 async fn search(
@@ -162,13 +163,82 @@ async fn search(
     caller: &Caller,
     by: SearchBy,
     params: &QueryParams,
+    headers: &HeaderMap,
     limit: usize,
 ) -> Result<Json<SearchOutput>, ApiError> {
     let scope = state.processor.index().tenant(caller.tenant.clone());
-    let output = search_tenant(&scope, by, &params.filter, limit, params.offset)
-        .await
-        .map_err(AppError::from)?;
+    let presentation = Presentation {
+        lang: params.language(headers),
+        friendly: friendly_tags(state),
+    };
+    let output = search_tenant(
+        &scope,
+        by,
+        &params.filter,
+        limit,
+        params.offset,
+        presentation,
+    )
+    .await
+    .map_err(AppError::from)?;
     Ok(Json(output))
+}
+
+fn friendly_tags(state: &AppState) -> Option<&FriendlyTags> {
+    state
+        .processor
+        .analyzers()
+        .classifier()
+        .map(|classifier| classifier.friendly())
+}
+
+/// The friendly-tag vocabulary in both languages.
+#[derive(Debug, Serialize)]
+pub struct TagVocabulary {
+    /// The language of `label`.
+    pub lang: Lang,
+    /// Every friendly tag, by name.
+    pub tags: Vec<TagNames>,
+}
+
+/// One friendly tag's names.
+#[derive(Debug, Serialize)]
+pub struct TagNames {
+    /// The name stored and filtered on.
+    pub name: String,
+    /// English display name.
+    pub en: String,
+    /// Simplified Chinese name.
+    pub zh: Option<String>,
+    /// The name in the requested language.
+    pub label: String,
+}
+
+/// `GET /api/v1/tags`: the friendly tags with their names in English and
+/// Chinese (what a tag filter offers; either name is accepted in `tag=`).
+pub async fn tags(
+    _caller: Caller,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<TagVocabulary>, ApiError> {
+    let params = QueryParams::parse(raw.as_deref())?;
+    let lang = params.language(&headers);
+    let tags = friendly_tags(&state)
+        .map(|friendly| {
+            friendly
+                .tags()
+                .iter()
+                .map(|tag| TagNames {
+                    en: friendly.display_name(&tag.name, Lang::En).to_owned(),
+                    zh: friendly.zh_name(&tag.name).map(str::to_owned),
+                    label: friendly.display_name(&tag.name, lang).to_owned(),
+                    name: tag.name.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Json(TagVocabulary { lang, tags }))
 }
 
 /// `GET /api/v1/images/{id}`: one image's record.

@@ -1,5 +1,6 @@
-//! `imgtag index info|optimize|backup|restore`: operating the vector index
-//! (no records are printed: analysts search through `imgtag search`).
+//! `imgtag index info|optimize|backup|migrate|restore`: operating the
+//! vector index (no records are printed: analysts search through
+//! `imgtag search`).
 
 use std::path::Path;
 
@@ -22,6 +23,8 @@ pub enum IndexOutput {
     Backup(crate::index::BackupReport),
     /// `restore`.
     Restore(backup::BackupManifest),
+    /// `migrate`.
+    Migrate(crate::index::MigrationPlan),
 }
 
 /// Runs the command.
@@ -29,20 +32,23 @@ pub fn run(config: &Config, args: &IndexArgs) -> Result<IndexOutput, AppError> {
     let destination = match &args.action {
         IndexAction::Restore { backup: from } => return restore(config, from),
         IndexAction::Backup { destination } => destination.clone(),
-        IndexAction::Info | IndexAction::Optimize => None,
+        IndexAction::Info | IndexAction::Optimize | IndexAction::Migrate => None,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| AppError::Config(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
+        if let IndexAction::Migrate = args.action {
+            return Ok(IndexOutput::Migrate(Index::migrate(&config.index).await?));
+        }
         let index = Index::open(&config.index).await?;
         Ok(match &args.action {
             IndexAction::Optimize => IndexOutput::Optimize(index.optimize().await?),
             IndexAction::Backup { .. } | IndexAction::Restore { .. } => {
                 IndexOutput::Backup(index.backup(destination).await?)
             }
-            IndexAction::Info => IndexOutput::Info(index.info().await?),
+            IndexAction::Info | IndexAction::Migrate => IndexOutput::Info(index.info().await?),
         })
     })
 }
@@ -94,5 +100,17 @@ pub fn write_text(output: &IndexOutput, out: &mut impl std::io::Write) -> std::i
             "restored {} points (backup of {}) into the data directory",
             manifest.points, manifest.created_at
         ),
+        IndexOutput::Migrate(plan) if plan.is_empty() => {
+            writeln!(out, "the index already has this version's layout")
+        }
+        IndexOutput::Migrate(plan) => {
+            writeln!(out, "migrated: {}", plan.describe())?;
+            writeln!(
+                out,
+                "every image is kept; run `imgtag reprocess --tenant T --only-stale` for each \
+                 tenant to compute the new vectors (until then those images are found by \
+                 their text, tags and filters, not by meaning)"
+            )
+        }
     }
 }

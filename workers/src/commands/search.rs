@@ -1,8 +1,9 @@
 //! `imgtag search --tenant T (--text "..." | --image FILE | --like ID)`:
-//! the tenant's images nearest to words (the semantic vector text and
-//! images share), to an example file or to a stored image (the
-//! classifier's `image` embedding), with filters. Sensitive images are left
-//! out unless asked for.
+//! the tenant's images matching words (by meaning, by the text in the
+//! image and by tag, fused: [`crate::service::hybrid`]), like an example
+//! file or like a stored image (the classifier's `image` embedding), with
+//! filters. Sensitive images are left out unless asked for. `--lang zh`
+//! shows tag names in Chinese.
 
 use std::io::Write;
 
@@ -13,7 +14,8 @@ use crate::cli::{FilterArgs, SearchArgs};
 use crate::config::Config;
 use crate::error::AppError;
 use crate::index::{ImageFilter, Index, TenantId, VectorName};
-use crate::service::search::{SearchBy, SearchOutput, search_tenant, top_tags};
+use crate::service::hybrid::TextQuery;
+use crate::service::search::{Presentation, SearchBy, SearchOutput, search_tenant, top_tags};
 
 /// The filter the arguments describe.
 pub fn image_filter(args: &FilterArgs) -> ImageFilter {
@@ -44,23 +46,25 @@ pub fn run(config: &Config, args: &SearchArgs) -> Result<SearchOutput, AppError>
                 ));
             }
         };
-        return runtime()?.block_on(client.search(query, &args.filter, args.limit, &config.decode));
+        return runtime()?.block_on(client.search(
+            query,
+            &args.filter,
+            args.limit,
+            args.lang,
+            &config.decode,
+        ));
     }
     let tenant = TenantId::new(args.tenant.clone().unwrap_or_default())?;
     let filter = image_filter(&args.filter);
+    let wanted: &[AnalyzerId] = if args.text.is_some() {
+        &[AnalyzerId::Classifier, AnalyzerId::Semantic]
+    } else {
+        &[AnalyzerId::Classifier]
+    };
+    let analyzers = load_analyzers(config, wanted)?;
     let query = match (&args.text, &args.image, &args.like) {
-        (Some(text), _, _) => {
-            let analyzers =
-                load_analyzers(config, &[AnalyzerId::Classifier, AnalyzerId::Semantic])?;
-            let semantic = analyzers.semantic().ok_or(AppError::AnalyzerDisabled {
-                analyzer: "semantic",
-                needed_for: "searching by words",
-            })?;
-            let vector = semantic.space().text_vector(text)?;
-            SearchBy::Vector(VectorName::Semantic, vector, format!("text: {text}"))
-        }
+        (Some(text), _, _) => SearchBy::Text(TextQuery::from_analyzers(text, &analyzers)?),
         (None, Some(path), _) => {
-            let analyzers = load_analyzers(config, &[AnalyzerId::Classifier])?;
             let analysis = analyse_file(config, &analyzers, path)?;
             SearchBy::Vector(
                 VectorName::Image,
@@ -77,9 +81,21 @@ pub fn run(config: &Config, args: &SearchArgs) -> Result<SearchOutput, AppError>
         }
     };
     let limit = usize::from(args.limit);
+    let presentation = Presentation {
+        lang: args.lang,
+        friendly: analyzers.classifier().map(|c| c.friendly()),
+    };
     runtime()?.block_on(async {
         let index = Index::open(&config.index).await?;
-        Ok(search_tenant(&index.tenant(tenant), query, &filter, limit, 0).await?)
+        Ok(search_tenant(
+            &index.tenant(tenant),
+            query,
+            &filter,
+            limit,
+            0,
+            presentation,
+        )
+        .await?)
     })
 }
 
@@ -90,25 +106,42 @@ pub fn write_table(output: &SearchOutput, out: &mut impl Write) -> std::io::Resu
     }
     writeln!(
         out,
-        "{:>3}  {:>6}  {:<36}  {:<24}  {:<10}  tags",
-        "#", "score", "image", "filename", "captured"
+        "{:>3}  {:>6}  {:<36}  {:<24}  {:<10}  {:<32}  why",
+        "#", "score", "image", "filename", "captured", "tags"
     )?;
     for (rank, hit) in output.hits.iter().enumerate() {
-        let record = &hit.image.record;
+        let record = &hit.hit.image.record;
         let captured = record
             .metadata
             .captured_at
             .as_deref()
             .map_or("-", |t| &t[..10.min(t.len())]);
+        let label = |tag: &str| {
+            hit.tag_labels
+                .get(tag)
+                .map_or(tag, String::as_str)
+                .to_owned()
+        };
+        let tags: Vec<String> = top_tags(record, 4).into_iter().map(label).collect();
+        let why = hit.why.as_ref().map_or_else(String::new, |why| {
+            let mut parts = Vec::new();
+            if let Some(cosine) = why.vector {
+                parts.push(format!("vector {cosine:.2}"));
+            }
+            parts.extend(why.text.iter().map(|words| format!("text \"{words}\"")));
+            parts.extend(why.tags.iter().map(|tag| format!("tag {}", label(tag))));
+            parts.join("; ")
+        });
         writeln!(
             out,
-            "{:>3}  {:>6.3}  {:<36}  {:<24}  {:<10}  {}",
+            "{:>3}  {:>6.4}  {:<36}  {:<24}  {:<10}  {:<32}  {}",
             rank + 1,
-            hit.score,
+            hit.hit.score,
             record.image_id.to_string(),
             record.filename.as_deref().unwrap_or("-"),
             captured,
-            top_tags(record, 4).join(", ")
+            tags.join(", "),
+            why
         )?;
     }
     Ok(())

@@ -30,11 +30,11 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLock
 use std::time::{Duration, Instant};
 
 use qdrant_edge::{
-    CountRequest, Distance, EdgeConfig, EdgeShard, EdgeVectorParams, FacetRequest, FacetValue,
-    FieldIndexOperations, Filter, JsonPath, NamedQuery, PayloadFieldSchema, PointId,
-    PointInsertOperations, PointOperations, PointStruct, QueryEnum, QueryRequest, ScoringQuery,
-    ScrollRequest, UpdateOperation, VectorInternal, VectorStructInternal, Vectors,
-    WithPayloadInterface, WithVector,
+    CountRequest, CreateVectorName, DeleteVectorName, Distance, EdgeConfig, EdgeShard,
+    EdgeVectorParams, FacetRequest, FacetValue, FieldIndexOperations, Filter, JsonPath, NamedQuery,
+    PayloadFieldSchema, PointId, PointInsertOperations, PointOperations, PointStruct, QueryEnum,
+    QueryRequest, ScoringQuery, ScrollRequest, UpdateOperation, VectorInternal, VectorNameConfig,
+    VectorNameOperations, VectorStructInternal, Vectors, WithPayloadInterface, WithVector,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -42,7 +42,7 @@ use serde_json::{Value, json};
 use super::error::IndexError;
 use super::filter::ScopedFilter;
 use super::ids::ImageId;
-use super::layout::{Field, FieldKind, IndexLayout, VectorName};
+use super::layout::{Field, FieldKind, IndexLayout, MigrationPlan, VectorName};
 use super::lock::DirLock;
 use super::query::{
     BackupReport, FacetCount, Hit, IndexInfo, OptimizeReport, Page, StoredImage, StoredPoint,
@@ -136,19 +136,44 @@ impl EdgeBackend {
     /// Opens (or creates) the store in `settings.dir`, checks its layout and
     /// creates missing payload indexes. Blocking.
     pub fn open(settings: &EdgeSettings, layout: IndexLayout) -> Result<Self, IndexError> {
+        Self::open_with(settings, layout, false).map(|(backend, _)| backend)
+    }
+
+    /// Opens the store and moves its vectors to `layout` ([`MigrationPlan`]),
+    /// returning what was changed. Blocking.
+    pub fn open_migrating(
+        settings: &EdgeSettings,
+        layout: IndexLayout,
+    ) -> Result<(Self, MigrationPlan), IndexError> {
+        Self::open_with(settings, layout, true)
+    }
+
+    fn open_with(
+        settings: &EdgeSettings,
+        layout: IndexLayout,
+        migrate: bool,
+    ) -> Result<(Self, MigrationPlan), IndexError> {
         let dir = settings.dir.clone();
         let lock = DirLock::acquire(&dir)?;
         let engine = |e: qdrant_edge::OperationError| IndexError::Engine(e.to_string());
+        let mut plan = MigrationPlan::default();
         let shard = if dir.join(ENGINE_CONFIG_FILE).is_file() {
             let shard = EdgeShard::load(&dir, None).map_err(engine)?;
-            check_layout(&dir, &shard.config(), layout)?;
+            plan = migration_plan(&dir, &shard.config(), layout)?;
+            if !plan.is_empty() && !migrate {
+                return Err(IndexError::LayoutMismatch {
+                    location: dir.display().to_string(),
+                    reason: format!("{}: run `imgtag index migrate`", plan.describe()),
+                });
+            }
+            apply_migration(&shard, &plan, layout)?;
             shard
         } else {
             EdgeShard::new(&dir, engine_config(settings, layout)?).map_err(engine)?
         };
         ensure_payload_indexes(&shard)?;
         tracing::debug!(dir = %dir.display(), lock = %lock.path().display(), "edge index open");
-        Ok(Self {
+        let backend = Self {
             inner: Arc::new(Inner {
                 shard: RwLock::new(shard),
                 _lock: lock,
@@ -160,7 +185,8 @@ impl EdgeBackend {
                 optimizing: AtomicBool::new(false),
                 optimize_after_points: settings.optimize_after_points,
             }),
-        })
+        };
+        Ok((backend, plan))
     }
 
     /// The data directory.
@@ -573,25 +599,64 @@ fn engine_config(settings: &EdgeSettings, layout: IndexLayout) -> Result<EdgeCon
     Ok(builder.build())
 }
 
-fn check_layout(dir: &Path, config: &EdgeConfig, layout: IndexLayout) -> Result<(), IndexError> {
-    for name in VectorName::ALL {
-        let mismatch = |reason: String| IndexError::LayoutMismatch {
+/// What moves the store's vectors to `layout` (an error when it cannot).
+fn migration_plan(
+    dir: &Path,
+    config: &EdgeConfig,
+    layout: IndexLayout,
+) -> Result<MigrationPlan, IndexError> {
+    let existing = config
+        .vectors
+        .iter()
+        .map(|(name, params)| {
+            (
+                name.clone(),
+                (params.size, params.distance == Distance::Cosine),
+            )
+        })
+        .collect();
+    layout
+        .migration(&existing)
+        .map_err(|reason| IndexError::LayoutMismatch {
             location: dir.display().to_string(),
             reason,
-        };
-        let params = config
-            .vectors
-            .get(name.as_str())
-            .ok_or_else(|| mismatch(format!("no `{}` vector", name.as_str())))?;
-        if params.size != layout.dimensions(name) || params.distance != Distance::Cosine {
-            return Err(mismatch(format!(
-                "`{}` vector is {} {:?}, expected {} Cosine",
-                name.as_str(),
-                params.size,
-                params.distance,
-                layout.dimensions(name)
-            )));
-        }
+        })
+}
+
+/// Deletes and creates the plan's vectors (each point loses its values of
+/// the deleted ones).
+fn apply_migration(
+    shard: &EdgeShard,
+    plan: &MigrationPlan,
+    layout: IndexLayout,
+) -> Result<(), IndexError> {
+    for name in &plan.delete {
+        shard
+            .update(UpdateOperation::VectorNameOperation(
+                VectorNameOperations::DeleteVectorName(DeleteVectorName {
+                    vector_name: name.clone(),
+                }),
+            ))
+            .map_err(engine_error)?;
+        tracing::info!(vector = %name, "index migration: vector deleted");
+    }
+    for name in &plan.create {
+        let config: VectorNameConfig = serde_json::from_value(json!({
+            "dense": {"size": layout.dimensions(*name), "distance": "Cosine"}
+        }))
+        .map_err(|e| IndexError::Engine(format!("vector config: {e}")))?;
+        shard
+            .update(UpdateOperation::VectorNameOperation(
+                VectorNameOperations::CreateVectorName(CreateVectorName {
+                    vector_name: name.as_str().to_owned(),
+                    config,
+                }),
+            ))
+            .map_err(engine_error)?;
+        tracing::info!(vector = name.as_str(), "index migration: vector created");
+    }
+    if !plan.is_empty() {
+        flush_engine(shard)?;
     }
     Ok(())
 }

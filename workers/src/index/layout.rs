@@ -1,9 +1,14 @@
 //! The collection layout both backends create: named vectors, and the
 //! payload fields that carry an index (everything a filter or facet uses).
 //!
-//! A future `clip` vector is added as a third [`VectorName`] and created on
-//! existing stores with the engine's "create vector name" operation; points
-//! written before simply lack it.
+//! A vector space that changes (a new text encoder) gets a new store name:
+//! the `semantic` vector is stored as `semantic_v2` (Universal Sentence
+//! Encoder Multilingual, 512); `semantic` (all-MiniLM-L6-v2, 384) is
+//! retired. `imgtag index migrate` ([`MigrationPlan`]) deletes retired
+//! vectors and creates missing ones with the engine's "create vector name"
+//! operation; points written before lack the new vector until
+//! `imgtag reprocess --only-stale` computes it, so vectors of two spaces are
+//! never compared and no image is lost on the way.
 
 use serde::{Deserialize, Serialize};
 
@@ -15,7 +20,7 @@ use super::error::IndexError;
 pub enum VectorName {
     /// The classifier's image embedding (1280, cosine).
     Image,
-    /// The text-comparable semantic vector (384, cosine).
+    /// The text-comparable semantic vector (512, cosine).
     Semantic,
 }
 
@@ -27,8 +32,42 @@ impl VectorName {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Image => "image",
-            Self::Semantic => "semantic",
+            Self::Semantic => "semantic_v2",
         }
+    }
+}
+
+/// Store names of vectors of spaces that are no longer written:
+/// `semantic` held all-MiniLM-L6-v2's 384-d ConSE vectors.
+pub const RETIRED_VECTORS: [&str; 1] = ["semantic"];
+
+/// What moves a store's vectors to the current layout.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MigrationPlan {
+    /// Vectors to delete (retired spaces, or a size that changed), with
+    /// every point's value for them.
+    pub delete: Vec<String>,
+    /// Vectors to create (points get them when reprocessed).
+    pub create: Vec<VectorName>,
+}
+
+impl MigrationPlan {
+    /// Whether the store already has the layout.
+    pub fn is_empty(&self) -> bool {
+        self.delete.is_empty() && self.create.is_empty()
+    }
+
+    /// For the error that sends people to `imgtag index migrate`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.delete.is_empty() {
+            parts.push(format!("retired vectors {}", self.delete.join(", ")));
+        }
+        if !self.create.is_empty() {
+            let names: Vec<_> = self.create.iter().map(|n| n.as_str()).collect();
+            parts.push(format!("missing vectors {}", names.join(", ")));
+        }
+        parts.join("; ")
     }
 }
 
@@ -46,7 +85,7 @@ impl Default for IndexLayout {
     fn default() -> Self {
         Self {
             image_dimensions: 1280,
-            semantic_dimensions: 384,
+            semantic_dimensions: 512,
         }
     }
 }
@@ -58,6 +97,48 @@ impl IndexLayout {
             VectorName::Image => self.image_dimensions,
             VectorName::Semantic => self.semantic_dimensions,
         }
+    }
+
+    /// How a store whose dense vectors are `existing` (store name -> size,
+    /// and whether the distance is cosine) moves to this layout. The `image`
+    /// vector cannot change size in place (it is not recomputable without
+    /// the classifier); a `semantic` vector of the wrong size is replaced.
+    pub fn migration(
+        &self,
+        existing: &std::collections::BTreeMap<String, (usize, bool)>,
+    ) -> Result<MigrationPlan, String> {
+        let mut plan = MigrationPlan::default();
+        for name in VectorName::ALL {
+            match existing.get(name.as_str()) {
+                Some(&(size, true)) if size == self.dimensions(name) => {}
+                None => plan.create.push(name),
+                Some(&(size, cosine)) if name == VectorName::Semantic => {
+                    tracing::warn!(
+                        vector = name.as_str(),
+                        size,
+                        cosine,
+                        "replacing a vector of another layout"
+                    );
+                    plan.delete.push(name.as_str().to_owned());
+                    plan.create.push(name);
+                }
+                Some(&(size, cosine)) => {
+                    return Err(format!(
+                        "`{}` vector is {size}-d{}, expected {}-d cosine; it cannot be migrated in place",
+                        name.as_str(),
+                        if cosine { " cosine" } else { " (not cosine)" },
+                        self.dimensions(name)
+                    ));
+                }
+            }
+        }
+        plan.delete.extend(
+            RETIRED_VECTORS
+                .iter()
+                .filter(|name| existing.contains_key(**name))
+                .map(|name| (*name).to_owned()),
+        );
+        Ok(plan)
     }
 
     /// Checks the size and values of a vector.

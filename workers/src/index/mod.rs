@@ -35,7 +35,7 @@ pub use config::{BackendKind, DuplicateSettings, IndexConfig, ServerConfig};
 pub use error::IndexError;
 pub use filter::{GeoRadius, ImageFilter};
 pub use ids::{ImageId, TenantId};
-pub use layout::{FacetField, IndexLayout, VectorName};
+pub use layout::{FacetField, IndexLayout, MigrationPlan, VectorName};
 pub use query::{
     BackupReport, FacetCount, Hit, IndexInfo, OptimizeReport, Page, SearchParams, StoredImage,
 };
@@ -105,6 +105,41 @@ impl Index {
             search: config.search,
             duplicates: config.duplicates,
         })
+    }
+
+    /// Moves an existing store's vectors to the configured layout (deletes
+    /// retired vectors, creates missing ones; every point keeps its payload
+    /// and its other vectors) and returns what changed. Points get the new
+    /// vectors when `imgtag reprocess --only-stale` re-runs their stale
+    /// analyzers. Run it while no worker writes.
+    pub async fn migrate(config: &IndexConfig) -> Result<MigrationPlan, IndexError> {
+        config
+            .validate()
+            .map_err(|e| IndexError::InvalidInput(format!("index.{e}")))?;
+        match config.backend {
+            BackendKind::Edge => {
+                let settings = config.edge.clone();
+                let layout = config.layout;
+                let (edge, plan) = tokio::task::spawn_blocking(move || {
+                    EdgeBackend::open_migrating(&settings, layout)
+                })
+                .await
+                .map_err(|e| IndexError::Engine(format!("migrating the index: {e}")))??;
+                edge.flush().await?;
+                Ok(plan)
+            }
+            #[cfg(feature = "qdrant-server")]
+            BackendKind::Server => {
+                server::ServerBackend::migrate(&config.server, config.layout).await
+            }
+            #[cfg(not(feature = "qdrant-server"))]
+            BackendKind::Server => Err(IndexError::Unsupported {
+                backend: "server",
+                what: "this imgtag was built without the `qdrant-server` feature \
+                       (cargo build --features qdrant-server)"
+                    .into(),
+            }),
+        }
     }
 
     /// The API for one tenant: every read and write through it is confined

@@ -31,7 +31,8 @@ use std::time::{Duration, Instant};
 use chrono::DateTime;
 use qdrant_client::qdrant::{
     self, CollectionStatus, CountPointsBuilder, CreateCollectionBuilder,
-    CreateFieldIndexCollectionBuilder, DeletePointsBuilder, Distance, FacetCountsBuilder,
+    CreateFieldIndexCollectionBuilder, CreateVectorNameRequestBuilder, DeletePointsBuilder,
+    DeleteVectorNameRequestBuilder, DenseVectorCreationConfigBuilder, Distance, FacetCountsBuilder,
     FieldType, KeywordIndexParamsBuilder, NamedVectors, PayloadSchemaType, PointStruct, Query,
     QueryPointsBuilder, ScrollPointsBuilder, SearchParamsBuilder, TextIndexParamsBuilder,
     TokenizerType, UpsertPointsBuilder, Vector, VectorParamsBuilder, VectorsConfigBuilder,
@@ -45,7 +46,7 @@ use super::config::ServerConfig;
 use super::error::IndexError;
 use super::filter::{Condition, ScopedFilter};
 use super::ids::ImageId;
-use super::layout::{Field, FieldKind, IndexLayout, VectorName};
+use super::layout::{Field, FieldKind, IndexLayout, MigrationPlan, VectorName};
 use super::query::{
     BackupReport, FacetCount, Hit, IndexInfo, OptimizeReport, Page, SearchParams, StoredImage,
     StoredPoint, VectorSearch,
@@ -55,7 +56,7 @@ use super::record::{ImageRecord, ImageVectors};
 /// The backend's name in reports and errors.
 const BACKEND: &str = "server";
 
-/// Most points sent in one upsert request. 256 points of 1280 + 384 floats
+/// Most points sent in one upsert request. 256 points of 1280 + 512 floats
 /// and a few KiB of payload stay well below gRPC's message size limits.
 const UPSERT_CHUNK: usize = 256;
 
@@ -85,6 +86,16 @@ impl ServerBackend {
     /// if it is missing, checks its vectors against `layout` and creates the
     /// payload indexes it lacks. Safe to run from several processes at once.
     pub async fn connect(config: &ServerConfig, layout: IndexLayout) -> Result<Self, IndexError> {
+        let backend = Self::connect_unchecked(config, layout).await?;
+        backend.ensure_collection().await?;
+        Ok(backend)
+    }
+
+    /// The client, after a health check; nothing checked or created.
+    async fn connect_unchecked(
+        config: &ServerConfig,
+        layout: IndexLayout,
+    ) -> Result<Self, IndexError> {
         config
             .validate()
             .map_err(|e| IndexError::InvalidInput(format!("index.server.{e}")))?;
@@ -118,7 +129,6 @@ impl ServerBackend {
             server_version = %health.version,
             "connected to the Qdrant server"
         );
-        backend.ensure_collection().await?;
         Ok(backend)
     }
 
@@ -420,8 +430,56 @@ impl ServerBackend {
             }
         }
         let info = self.collection_info().await?;
-        check_layout(&self.location(), &info, self.layout)?;
+        let plan = migration_plan(&self.location(), &info, self.layout)?;
+        if !plan.is_empty() {
+            return Err(IndexError::LayoutMismatch {
+                location: self.location(),
+                reason: format!("{}: run `imgtag index migrate`", plan.describe()),
+            });
+        }
         self.ensure_payload_indexes(&info).await
+    }
+
+    /// Moves the collection's vectors to the layout: deletes retired ones,
+    /// creates missing ones. Run by `imgtag index migrate` while no worker
+    /// writes (a worker of the old version would write retired vectors).
+    pub async fn migrate(
+        config: &ServerConfig,
+        layout: IndexLayout,
+    ) -> Result<MigrationPlan, IndexError> {
+        let backend = Self::connect_unchecked(config, layout).await?;
+        let info = backend.collection_info().await?;
+        let plan = migration_plan(&backend.location(), &info, layout)?;
+        for name in &plan.delete {
+            backend
+                .client
+                .delete_vector_name(
+                    DeleteVectorNameRequestBuilder::new(&backend.collection, name.as_str())
+                        .wait(true),
+                )
+                .await
+                .map_err(|e| server_error("delete vector name", e))?;
+            tracing::info!(vector = %name, "index migration: vector deleted");
+        }
+        for name in &plan.create {
+            backend
+                .client
+                .create_vector_name(
+                    CreateVectorNameRequestBuilder::new(
+                        &backend.collection,
+                        name.as_str(),
+                        DenseVectorCreationConfigBuilder::new(
+                            layout.dimensions(*name) as u64,
+                            Distance::Cosine,
+                        ),
+                    )
+                    .wait(true),
+                )
+                .await
+                .map_err(|e| server_error("create vector name", e))?;
+            tracing::info!(vector = name.as_str(), "index migration: vector created");
+        }
+        Ok(plan)
     }
 
     async fn ensure_payload_indexes(
@@ -519,11 +577,12 @@ fn schema_type(kind: FieldKind) -> PayloadSchemaType {
     }
 }
 
-fn check_layout(
+/// What moves the collection's vectors to `layout`.
+fn migration_plan(
     location: &str,
     info: &qdrant::CollectionInfo,
     layout: IndexLayout,
-) -> Result<(), IndexError> {
+) -> Result<MigrationPlan, IndexError> {
     let mismatch = |reason: String| IndexError::LayoutMismatch {
         location: location.to_owned(),
         reason,
@@ -547,22 +606,19 @@ fn check_layout(
             ));
         }
     };
-    for name in VectorName::ALL {
-        let params = vectors
-            .get(name.as_str())
-            .ok_or_else(|| mismatch(format!("no `{}` vector", name.as_str())))?;
-        let expected = layout.dimensions(name) as u64;
-        if params.size != expected || params.distance != Distance::Cosine as i32 {
-            let distance =
-                Distance::try_from(params.distance).map_or("unknown", |d| d.as_str_name());
-            return Err(mismatch(format!(
-                "`{}` vector is {} {distance}, expected {expected} Cosine",
-                name.as_str(),
-                params.size
-            )));
-        }
-    }
-    Ok(())
+    let existing = vectors
+        .iter()
+        .map(|(name, params)| {
+            (
+                name.clone(),
+                (
+                    params.size as usize,
+                    params.distance == Distance::Cosine as i32,
+                ),
+            )
+        })
+        .collect();
+    layout.migration(&existing).map_err(mismatch)
 }
 
 fn strong_ordering() -> WriteOrdering {

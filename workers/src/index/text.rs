@@ -7,7 +7,9 @@
 //! numbers). So the terms are made here, the same way for documents and
 //! queries, and the engine only splits them on spaces:
 //! - the text is NFKC-normalised (full-width letters, digits and
-//!   punctuation become their ordinary forms) and lower-cased;
+//!   punctuation become their ordinary forms), lower-cased, and traditional
+//!   Chinese characters become simplified ones (`fast2s`), so `ＩＮＶＯＩＣＥ`
+//!   finds `invoice` and `發票` finds `发票`;
 //! - every CJK character (Han, kana) is a term of its own;
 //! - every other run of letters or digits is a term (an invoice number
 //!   stays one term and matches only whole);
@@ -42,7 +44,7 @@ pub fn is_cjk(c: char) -> bool {
 pub fn terms(text: &str) -> Vec<String> {
     let mut terms = Vec::new();
     let mut word = String::new();
-    for c in text.nfkc().flat_map(char::to_lowercase) {
+    for c in normalized(text).chars() {
         if is_cjk(c) {
             if !word.is_empty() {
                 terms.push(std::mem::take(&mut word));
@@ -58,6 +60,13 @@ pub fn terms(text: &str) -> Vec<String> {
         terms.push(word);
     }
     terms
+}
+
+/// `text` NFKC-normalised, lower-cased and in simplified Chinese: the form
+/// search terms and query text are compared in.
+pub fn normalized(text: &str) -> String {
+    let folded: String = text.nfkc().flat_map(char::to_lowercase).collect();
+    fast2s::convert(&folded)
 }
 
 /// The stored form: the terms of `text`, space-separated, at most
@@ -91,6 +100,13 @@ mod tests {
     fn full_width_forms_and_case_are_folded() {
         assert_eq!(indexed_terms("ＴＯＴＡＬ　１２３"), "total 123");
         assert_eq!(query_phrase("Invoice No"), Some("invoice no".into()));
+    }
+
+    #[test]
+    fn traditional_chinese_is_searched_as_simplified() {
+        assert_eq!(query_phrase("發票號碼"), query_phrase("发票号码"));
+        assert_eq!(indexed_terms("營業執照"), "营 业 执 照");
+        assert_eq!(query_phrase("ＩＮＶＯＩＣＥ"), query_phrase("invoice"));
     }
 
     #[test]

@@ -43,6 +43,7 @@ use crate::events::EventDuplicate;
 use crate::index::{DuplicateReason, ImageId, Index, IndexError, StoredImage, TenantIndex};
 use crate::input::read_text_file;
 use crate::jobs::{Job, JobError, JobSource, Operation, SourceReader};
+use crate::service::hybrid::TextQuery;
 use crate::store::ObjectStorage;
 
 /// Name of the original among an image's objects.
@@ -328,19 +329,11 @@ impl Processor {
         .await
     }
 
-    /// The semantic vector of words (what `semantic` vectors compare with).
-    pub async fn text_vector(&self, text: String) -> Result<Vec<f32>, AppError> {
-        self.on_cpu(move |inner| {
-            let semantic = inner
-                .analyzers
-                .semantic()
-                .ok_or(AppError::AnalyzerDisabled {
-                    analyzer: "semantic",
-                    needed_for: "searching by words",
-                })?;
-            Ok(semantic.space().text_vector(&text)?)
-        })
-        .await
+    /// Words prepared for a search (their semantic vector and the tags they
+    /// name), on the CPU threads.
+    pub async fn text_query(&self, text: String) -> Result<TextQuery, AppError> {
+        self.on_cpu(move |inner| TextQuery::from_analyzers(&text, &inner.analyzers))
+            .await
     }
 
     /// Decode, checks, renditions and analyzers on the CPU threads,

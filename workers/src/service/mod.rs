@@ -4,5 +4,6 @@
 //! the other, and nothing here knows about either.
 
 pub mod duplicates;
+pub mod hybrid;
 pub mod search;
 pub mod stats;

@@ -1,8 +1,12 @@
 //! Searching one tenant: what the CLI (`imgtag search`) and the HTTP API
 //! (`/api/v1/search...`) both run, so the two answer alike.
 
+use std::collections::BTreeMap;
+
+use imgtag_models::{FriendlyTags, Lang};
 use serde::{Deserialize, Serialize};
 
+use super::hybrid::{TextQuery, Why, search_text};
 use crate::index::query::MAX_LIMIT;
 use crate::index::{Hit, ImageFilter, ImageId, IndexError, TenantIndex, VectorName};
 
@@ -11,15 +15,37 @@ use crate::index::{Hit, ImageFilter, ImageId, IndexError, TenantIndex, VectorNam
 pub struct SearchOutput {
     /// The query, for people (`text: ...`, `image: FILE`, `like: ID`).
     pub query: String,
+    /// The language of `tag_labels` (`en` or `zh`).
+    #[serde(default)]
+    pub lang: Lang,
     /// Best first.
-    pub hits: Vec<Hit>,
+    pub hits: Vec<SearchHit>,
+}
+
+/// One result.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SearchHit {
+    /// The image and its score (cosine for vector searches, the fusion
+    /// score for text searches).
+    #[serde(flatten)]
+    pub hit: Hit,
+    /// Why it matched (text searches).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why: Option<Why>,
+    /// Display names of its friendly tags in `lang` (tags without one are
+    /// shown by name).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tag_labels: BTreeMap<String, String>,
 }
 
 /// What a search compares with.
 #[derive(Debug, Clone)]
 pub enum SearchBy {
-    /// A vector computed from the query (text or example image), with the
-    /// query as people read it.
+    /// Words: the semantic vector, the text in the image and the tags,
+    /// fused ([`super::hybrid`]).
+    Text(TextQuery),
+    /// A vector computed from an example image, with the query as people
+    /// read it.
     Vector(VectorName, Vec<f32>, String),
     /// A stored image's own vector (the image itself left out).
     Like(ImageId),
@@ -28,32 +54,107 @@ pub enum SearchBy {
     Filters,
 }
 
-/// Runs a search in one tenant.
+/// How results are presented: the language of tag names, and the tags.
+#[derive(Debug, Clone, Copy)]
+pub struct Presentation<'a> {
+    /// The caller's language.
+    pub lang: Lang,
+    /// The friendly tags (their names in every language), when the
+    /// classifier is loaded.
+    pub friendly: Option<&'a FriendlyTags>,
+}
+
+/// Runs a search in one tenant. Tag names in the filter may be given in
+/// any language the tags have.
 pub async fn search_tenant(
     scope: &TenantIndex<'_>,
     by: SearchBy,
     filter: &ImageFilter,
     limit: usize,
     offset: usize,
+    presentation: Presentation<'_>,
 ) -> Result<SearchOutput, IndexError> {
-    Ok(match by {
-        SearchBy::Vector(vector, values, query) => SearchOutput {
+    let filter = &resolve_tag_names(filter, presentation.friendly);
+    let plain = |hits: Vec<Hit>| hits.into_iter().map(|hit| (hit, None)).collect::<Vec<_>>();
+    let (query, hits) = match by {
+        SearchBy::Text(text) => {
+            let hits = search_text(scope, &text, filter, limit, offset).await?;
+            (
+                format!("text: {}", text.text),
+                hits.into_iter()
+                    .map(|(hit, why)| (hit, Some(why)))
+                    .collect(),
+            )
+        }
+        SearchBy::Vector(vector, values, query) => (
             query,
-            hits: scope
-                .search(vector, values, filter, limit, offset, None)
-                .await?,
-        },
-        SearchBy::Like(id) => SearchOutput {
-            query: format!("like: {id}"),
-            hits: scope
-                .more_like_this(id, VectorName::Image, filter, limit)
-                .await?,
-        },
-        SearchBy::Filters => SearchOutput {
-            query: describe_filters(filter),
-            hits: matching(scope, filter, limit, offset).await?,
-        },
+            plain(
+                scope
+                    .search(vector, values, filter, limit, offset, None)
+                    .await?,
+            ),
+        ),
+        SearchBy::Like(id) => (
+            format!("like: {id}"),
+            plain(
+                scope
+                    .more_like_this(id, VectorName::Image, filter, limit)
+                    .await?,
+            ),
+        ),
+        SearchBy::Filters => (
+            describe_filters(filter),
+            plain(matching(scope, filter, limit, offset).await?),
+        ),
+    };
+    Ok(SearchOutput {
+        query,
+        lang: presentation.lang,
+        hits: hits
+            .into_iter()
+            .map(|(hit, why)| SearchHit {
+                tag_labels: tag_labels(&hit, presentation),
+                hit,
+                why,
+            })
+            .collect(),
     })
+}
+
+/// The filter with every tag name typed in another language (`猫`,
+/// "Sports Car") replaced by the tag's name (`cat`, `sports_car`).
+pub fn resolve_tag_names(filter: &ImageFilter, friendly: Option<&FriendlyTags>) -> ImageFilter {
+    let Some(friendly) = friendly else {
+        return filter.clone();
+    };
+    let resolve = |names: &[String]| -> Vec<String> {
+        names
+            .iter()
+            .map(|name| {
+                friendly
+                    .resolve(name)
+                    .map_or_else(|| name.clone(), str::to_owned)
+            })
+            .collect()
+    };
+    ImageFilter {
+        tags_all: resolve(&filter.tags_all),
+        tags_any: resolve(&filter.tags_any),
+        ..filter.clone()
+    }
+}
+
+/// Display names of a hit's friendly tags in the caller's language.
+fn tag_labels(hit: &Hit, presentation: Presentation<'_>) -> BTreeMap<String, String> {
+    let (Some(friendly), Lang::Zh) = (presentation.friendly, presentation.lang) else {
+        return BTreeMap::new();
+    };
+    hit.image
+        .record
+        .tag_scores
+        .keys()
+        .filter_map(|tag| Some((tag.clone(), friendly.zh_name(tag)?.to_owned())))
+        .collect()
 }
 
 /// The images `filter` matches, after skipping `offset` of them.
