@@ -1,33 +1,52 @@
 #!/usr/bin/env node
 // Drives the imgtag search page in headless Debian Chromium, as a person
-// using only the keyboard would, and checks each step:
+// using only the keyboard would, in one language, and checks each step:
 //
-//   node tests/browser/search.mjs --url http://127.0.0.1:PORT --key KEY \
+//   node tests/browser/search.mjs --lang zh-CN|en --url http://127.0.0.1:PORT --key KEY \
 //     --cat /abs/path/chelsea.png --screenshot /abs/out.png \
 //     --document /abs/path/invoice.png --phrase 发票号码 \
 //     --document-screenshot /abs/document.png
 //
-// 1. open the page; 2. enter the key with the keyboard; 3. search "coffee"
-// (first hit coffee.png, its thumbnail loaded); 4. upload the cat photo
-// (first hit chelsea.png); 5. save a full-page screenshot; 6. open the
-// first card with Enter (preview loaded, filename shown), close it with
-// Escape; 7. search the text in the images for --phrase (only the
-// --document shows it: first hit, with a "text" badge and the matching
-// line as a snippet); 8. open it: the document view outlines at least 10
-// lines over the preview (and keeps them on the image when the window
-// resizes), lists the text with the phrase, and lights up a line and its
-// outline together on focus, arrow keys and hover; 9. the text is
-// selectable, and "Copy text" puts exactly the lines on the clipboard and
-// says so; 10. save a screenshot of the document view, close it with
-// Escape; 11. words and text together send `text` and `contains` in one
-// search, and only the document comes back; 12. a wrong key shows an
-// `api.unauthorized` error.
+// The browser's locale is the language (`--lang`, else $IMGTAG_BROWSER_LANG,
+// else en), so the page starts in it from navigator.languages; every step
+// checks the page's words in that language.
+//
+// 1. open the page: in the language (<html lang>, labels, static text with
+// nothing left in the other language), its message tables complete
+// (`window.imgtagI18n.missing()` is empty); 1a. switch to the other
+// language and back with the visible switch: everything changes in place,
+// without a reload, the choice outlives a reload; 2. enter the key with the
+// keyboard; 2a. the friendly-tag vocabulary (`/api/v1/tags`) names the cat
+// in both languages, and the tag suggestions offer it in the page's;
+// 3. search "coffee" (first hit coffee.png, its thumbnail loaded; the
+// answer is in the language asked for; the card says why it matched);
+// 4. upload the cat photo (first hit chelsea.png); 5. save a full-page
+// screenshot; 6. open the first card with Enter (preview loaded, filename
+// shown, the cat tag by its name in the language), close it with Escape;
+// 6a. the tag filter takes the cat's Chinese name and sends `tag=cat`, the
+// hits show their tags by their names in the language; the Chinese name
+// searched as words finds the cat first, saying the tag matched; 7. search
+// the text in the images for --phrase (only the --document shows it: first
+// hit, with a "text" badge and the matching line as a snippet); 7a. switch
+// language with those results shown: status, badges and cards change in
+// place with no new search or fetch, then back; 8. open it: the document
+// view outlines at least 10 lines over the preview (and keeps them on the
+// image when the window resizes), lists the text with the phrase, and
+// lights up a line and its outline together on focus, arrow keys and
+// hover; 9. the text is selectable, and "Copy text" puts exactly the lines
+// on the clipboard and says so; 10. save a screenshot of the document view,
+// close it with Escape; 11. words and text together send `text` and
+// `contains` in one search, and only the document comes back; 11a. the
+// phrase searched as words finds the document first, its card saying the
+// words were found in its text (in both languages); 12. a wrong key shows
+// an `api.unauthorized` error, said in the language.
 //
 // Fails (exit 1) on any broken step, on a console error, an uncaught page
 // error or a Content-Security-Policy violation, on an API call without the
-// key, and on any request for the `original` rendition. Prints one line per
-// step and a JSON summary last. Needs scripts/browser-tools run first; it
-// never downloads a browser (Debian's /usr/bin/chromium, or $CHROMIUM).
+// key or without the page's language (`lang=zh|en`), and on any request for
+// the `original` rendition. Prints one line per step and a JSON summary
+// last. Needs scripts/browser-tools run first; it never downloads a browser
+// (Debian's /usr/bin/chromium, or $CHROMIUM).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,11 +54,11 @@ import { parseArgs } from 'node:util';
 process.env.PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD = '1';
 const { chromium } = await import('playwright-core');
 
-const OVERALL_TIMEOUT_MS = 120_000;
+const OVERALL_TIMEOUT_MS = 180_000;
 const STEP_TIMEOUT_MS = 15_000;
 
 const USAGE =
-  'usage: node tests/browser/search.mjs --url http://127.0.0.1:PORT --key KEY ' +
+  'usage: node tests/browser/search.mjs [--lang zh-CN|en] --url http://127.0.0.1:PORT --key KEY ' +
   '--cat /abs/path/chelsea.png --screenshot /abs/out.png ' +
   '--document /abs/path/invoice.png --phrase TEXT --document-screenshot /abs/document.png';
 
@@ -73,6 +92,7 @@ let args;
 try {
   ({ values: args } = parseArgs({
     options: {
+      lang: { type: 'string' },
       url: { type: 'string' },
       key: { type: 'string' },
       cat: { type: 'string' },
@@ -110,6 +130,72 @@ if (!phrase) {
   console.error(`--phrase is empty\n${USAGE}`);
   process.exit(1);
 }
+const lang = args.lang || process.env.IMGTAG_BROWSER_LANG || 'en';
+
+// What the page says in each language, written out here on their own (not
+// read from the page), and what it sends the API.
+const UI = {
+  en: {
+    locale: 'en-US',
+    apiLang: 'en',
+    title: 'imgtag · image search',
+    apiKey: 'API key',
+    useKey: 'Use key',
+    search: 'Search',
+    contains: 'Text in the image',
+    resultsHeading: 'Results',
+    filters: 'Filters',
+    tags: 'Tags',
+    start: 'Enter your API key',
+    textQuery: (text) => `text: ${text}`,
+    hits: /\d+ hits?/,
+    textBadge: 'text',
+    showDetails: 'Show details',
+    whyVector: /^meaning -?\d\.\d\d$/,
+    whyText: 'text: ',
+    whyTag: 'tag: ',
+    imageId: 'Image ID',
+    docHeading: 'Text in this image',
+    lineCount: (summary, n) => summary.includes(`${n} line`) || summary.includes(`${n} of`),
+    copied: /Copied \d+ lines? to the clipboard/,
+    unauthorized: 'The server refused this API key',
+  },
+  'zh-CN': {
+    locale: 'zh-CN',
+    apiLang: 'zh',
+    title: 'imgtag · 图片搜索',
+    apiKey: 'API 密钥',
+    useKey: '使用密钥',
+    search: '搜索',
+    contains: '图中文字',
+    resultsHeading: '搜索结果',
+    filters: '筛选',
+    tags: '标签',
+    start: '请输入 API 密钥',
+    textQuery: (text) => `语义搜索：${text}`,
+    hits: /\d+ 个结果/,
+    textBadge: '文字',
+    showDetails: '查看详情',
+    whyVector: /^语义 -?\d\.\d\d$/,
+    whyText: '文字：',
+    whyTag: '标签：',
+    imageId: '图片 ID',
+    docHeading: '图中的文字',
+    lineCount: (summary, n) => summary.includes(`${n} 行`),
+    copied: /已将 \d+ 行文字复制到剪贴板/,
+    unauthorized: '服务器拒绝了此 API 密钥',
+  },
+};
+if (!Object.hasOwn(UI, lang)) {
+  console.error(`--lang ${lang}: expected one of ${Object.keys(UI).join(', ')}\n${USAGE}`);
+  process.exit(1);
+}
+const otherLang = lang === 'en' ? 'zh-CN' : 'en';
+const ui = UI[lang];
+// The language the page should ask the API for; changes while step 1a and
+// 7a show the other language.
+const expected = { apiLang: ui.apiLang };
+
 const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 if (!existsSync(executablePath)) {
   console.error(`no Chromium at ${executablePath}: run scripts/browser-tools (or set CHROMIUM)`);
@@ -121,9 +207,11 @@ setTimeout(() => {
 }, OVERALL_TIMEOUT_MS).unref();
 
 // Records what must never happen on a page: console errors, uncaught
-// errors, CSP violations, API calls without the key, the original rendition.
+// errors, CSP violations, API calls without the key or the page's language,
+// the original rendition. `requests`: the API paths asked for, in order.
 function watch(page, { expectedKey, allowUnauthorized = false }) {
   const problems = [];
+  const requests = [];
   page.on('console', (message) => {
     if (message.type() !== 'error') return;
     const text = message.text();
@@ -135,6 +223,11 @@ function watch(page, { expectedKey, allowUnauthorized = false }) {
   page.on('request', (request) => {
     const url = new URL(request.url());
     if (url.pathname.startsWith('/api/')) {
+      requests.push(url.pathname);
+      const sent = url.searchParams.getAll('lang');
+      if (sent.length !== 1 || sent[0] !== expected.apiLang) {
+        problems.push(`${url.pathname} sent lang=${sent.join(',') || '(none)'}, expected lang=${expected.apiLang}`);
+      }
       const auth = request.headers().authorization || '';
       if (!auth.startsWith('Bearer ')) problems.push(`${url.pathname} sent without a Bearer key`);
       else if (expectedKey && auth !== `Bearer ${expectedKey}`) {
@@ -149,10 +242,99 @@ function watch(page, { expectedKey, allowUnauthorized = false }) {
     }
   });
   return {
+    requests,
     assertClean() {
       check(problems.length === 0, problems.join('; '));
     },
   };
+}
+
+// The page's message tables are complete: same keys in every language.
+async function assertI18nComplete(page) {
+  const missing = await page.evaluate(() => (window.imgtagI18n ? window.imgtagI18n.missing() : ['no window.imgtagI18n']));
+  check(Array.isArray(missing) && missing.length === 0, `the message tables are incomplete: ${JSON.stringify(missing)}`);
+}
+
+// Every word of the page as it stands before any search (text, title,
+// placeholders, tooltips, accessible names, alt texts), results and
+// dialog content aside.
+async function pageWords(page) {
+  return page.evaluate(() => {
+    const words = [document.title];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const parent = node.parentElement;
+      if (!parent || parent.closest('script, style, datalist, #results, #detail-meta, #detail-tags, #doc-lines')) continue;
+      if (node.textContent.trim()) words.push(node.textContent.trim());
+    }
+    for (const node of document.querySelectorAll('[placeholder], [title], [aria-label], [alt]')) {
+      if (node.closest('#results')) continue;
+      for (const attribute of ['placeholder', 'title', 'aria-label', 'alt']) {
+        const value = node.getAttribute(attribute);
+        if (value && value.trim()) words.push(value.trim());
+      }
+    }
+    return words;
+  });
+}
+
+// Words in each language the other may show: names, codes, the switch's
+// own labels and the Chinese example of a text search.
+const ALLOWED = {
+  'zh-CN': ['imgtag', 'Authorization', 'English', 'API', 'ID', 'UTC', 'Ctrl', 'EXIF'],
+  en: ['中文', '发票号码'],
+};
+
+// Checks that the page is in `inLang`: <html lang>, the pressed switch
+// button, a few key strings, and (`scan`, before any search shows names
+// and text of the images) no text left in the other language.
+async function assertPageIn(page, inLang, { scan = true } = {}) {
+  const want = UI[inLang];
+  const state = await page.evaluate(() => ({
+    htmlLang: document.documentElement.lang,
+    pageLang: window.imgtagI18n ? window.imgtagI18n.lang() : null,
+    pressed: [...document.querySelectorAll('.lang-option[aria-pressed="true"]')].map((b) => b.dataset.lang),
+    title: document.title,
+    heading: document.querySelector('#results-heading').textContent,
+    useKey: document.querySelector('#key-form button[type="submit"]').textContent,
+    legend: document.querySelector('.filters legend').textContent,
+    docHeading: document.querySelector('#doc-heading').textContent,
+  }));
+  check(state.htmlLang === inLang, `<html lang> is ${JSON.stringify(state.htmlLang)}, expected ${inLang}`);
+  check(state.pageLang === inLang, `the page says its language is ${state.pageLang}, expected ${inLang}`);
+  check(state.pressed.length === 1 && state.pressed[0] === inLang,
+    `the language switch shows ${JSON.stringify(state.pressed)} pressed, expected ${inLang}`);
+  check(state.title === want.title, `the title is ${JSON.stringify(state.title)}, expected ${JSON.stringify(want.title)}`);
+  check(state.heading === want.resultsHeading, `the results heading is ${JSON.stringify(state.heading)}`);
+  check(state.useKey === want.useKey, `the key button says ${JSON.stringify(state.useKey)}`);
+  check(state.legend.startsWith(want.filters), `the filters legend is ${JSON.stringify(state.legend)}`);
+  check(state.docHeading === want.docHeading, `the document view's heading is ${JSON.stringify(state.docHeading)}`);
+  check(await page.getByLabel(want.apiKey, { exact: true }).count() === 1, `the key field has no "${want.apiKey}" label`);
+  check(await page.getByLabel(want.search, { exact: true }).count() === 1, `the search field has no "${want.search}" label`);
+  check(await page.getByLabel(want.contains, { exact: true }).count() === 1,
+    `the text-in-image field has no "${want.contains}" label`);
+  check(await page.getByLabel(want.tags, { exact: true }).count() === 1, `the tag field has no "${want.tags}" label`);
+  if (!scan) return;
+  const foreign = inLang === 'en' ? /[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]/ : /[A-Za-z]{2,}/;
+  const strays = [];
+  for (const text of await pageWords(page)) {
+    let rest = text;
+    for (const word of ALLOWED[inLang]) rest = rest.split(word).join(' ');
+    if (foreign.test(rest)) strays.push(text);
+  }
+  check(strays.length === 0, `text not in ${inLang}: ${JSON.stringify(strays)}`);
+}
+
+// Presses the language switch's `to` button from the keyboard.
+async function switchLanguage(page, to) {
+  expected.apiLang = UI[to].apiLang;
+  const button = page.locator(`.lang-option[data-lang="${to}"]`);
+  await button.focus();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((to) => document.documentElement.lang === to, to, { timeout: 5_000 })
+    .catch(() => {
+      throw new StepFailure(`pressing the ${to} button did not switch the page to ${to}`);
+    });
 }
 
 // CSP violations reach the page as events; collect them before any script.
@@ -233,7 +415,7 @@ async function waitForThumbnails(page) {
     () => [...document.querySelectorAll('#results .thumb')].every((thumb) => {
       const img = thumb.querySelector('img');
       if (img) return img.complete && img.naturalWidth > 0;
-      return !/Loading/.test(thumb.textContent);
+      return !thumb.querySelector('.placeholder.is-loading');
     }),
     null,
     { timeout: STEP_TIMEOUT_MS },
@@ -327,7 +509,12 @@ async function main() {
       '--disable-sync',
     ],
   });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
+  // The locale makes navigator.languages (and Accept-Language) the language.
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 900 },
+    deviceScaleFactor: 1,
+    locale: ui.locale,
+  });
   context.setDefaultTimeout(STEP_TIMEOUT_MS);
   // "Copy text" writes with the Clipboard API; step 9 reads it back.
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(baseUrl).origin });
@@ -344,13 +531,38 @@ async function main() {
   await page.locator('#key').waitFor({ state: 'visible' });
   check(await page.locator('#text').isVisible(), 'no visible search field #text');
   check(await page.locator('#results').count() === 1, 'no #results list');
-  check(await page.getByLabel('API key').count() === 1, 'the key field has no "API key" label');
-  check(await page.getByLabel('Search', { exact: true }).count() === 1, 'the search field has no "Search" label');
-  check(await page.getByLabel('Text in the image', { exact: true }).count() === 1,
-    'the text-in-image field has no "Text in the image" label');
+  check(await page.evaluate(() => navigator.languages[0]) === ui.locale, 'the browser\'s locale is not the test\'s language');
+  await assertPageIn(page, lang);
+  const greeting = await page.locator('#status').textContent();
+  check(greeting.startsWith(ui.start), `the status line says ${JSON.stringify(greeting)}`);
+  await assertI18nComplete(page);
+  const i18nKeys = await page.evaluate(() => Object.fromEntries(
+    window.imgtagI18n.languages().map((name) => [name, window.imgtagI18n.keys(name).length])));
   watcher.assertClean();
   await assertNoCspViolations(page);
-  passed(1, `opened ${baseUrl}/ (${await page.title()})`);
+  passed(1, `opened ${baseUrl}/ in ${lang} (${await page.title()}); message keys ${JSON.stringify(i18nKeys)}, none missing`);
+
+  // 1a. The language switch: to the other language and back, in place;
+  // the choice is kept (localStorage) and wins over the browser's locale.
+  step('1a language switch');
+  await page.evaluate(() => {
+    window.__sameDocument = true;
+  });
+  await switchLanguage(page, otherLang);
+  await assertPageIn(page, otherLang);
+  check(await page.evaluate(() => window.__sameDocument === true), 'switching the language reloaded the page');
+  check(await page.evaluate(() => localStorage.getItem('imgtag.lang')) === otherLang, 'the language chosen is not kept in localStorage');
+  await page.reload({ waitUntil: 'load' });
+  await page.locator('#key').waitFor({ state: 'visible' });
+  check(await page.evaluate(() => document.documentElement.lang) === otherLang,
+    `after a reload the page is not in the language chosen (${otherLang}) but in its locale's`);
+  await switchLanguage(page, lang);
+  await assertPageIn(page, lang);
+  check(await page.evaluate(() => localStorage.getItem('imgtag.lang')) === lang, 'switching back is not kept in localStorage');
+  await assertI18nComplete(page);
+  watcher.assertClean();
+  await assertNoCspViolations(page);
+  passed('1a', `switched to ${otherLang} (in place, kept over a reload) and back to ${lang}`);
 
   // 2. Enter the key with the keyboard.
   step('2 key');
@@ -367,20 +579,55 @@ async function main() {
   });
   passed(2, 'entered the key with the keyboard; stored in sessionStorage');
 
+  // 2a. The friendly-tag vocabulary names the cat in both languages; the
+  // suggestions offer it by its name in the page's language.
+  step('2a tag vocabulary');
+  const vocabulary = await fetch(`${baseUrl}/api/v1/tags?lang=${ui.apiLang}`, {
+    headers: { Authorization: `Bearer ${args.key}` },
+  }).then(async (response) => {
+    check(response.ok, `GET /api/v1/tags answered ${response.status}`);
+    return response.json();
+  });
+  check(vocabulary.lang === ui.apiLang, `GET /api/v1/tags?lang=${ui.apiLang} answered lang ${JSON.stringify(vocabulary.lang)}`);
+  const catTag = (vocabulary.tags || []).find((tag) => tag.name === 'cat');
+  check(catTag && catTag.en && catTag.zh && catTag.label, `the vocabulary has no cat with en, zh and label: ${JSON.stringify(catTag)}`);
+  check(catTag.label === (lang === 'en' ? catTag.en : catTag.zh), `the cat's label ${JSON.stringify(catTag.label)} is not its ${lang} name`);
+  check(/[\u3400-\u9fff]/.test(catTag.zh), `the cat's Chinese name is ${JSON.stringify(catTag.zh)}`);
+  const catLabel = catTag.label;
+  // Every friendly tag by its name in the page's language.
+  const vocabularyLabels = Object.fromEntries((vocabulary.tags || []).map((tag) => [tag.name, tag.label]));
+  await page.waitForFunction(
+    (label) => [...document.querySelectorAll('#tag-suggestions option')]
+      .some((option) => option.value === label && option.dataset.tag === 'cat'),
+    catLabel,
+    { timeout: STEP_TIMEOUT_MS },
+  ).catch(() => {
+    throw new StepFailure(`the tag suggestions do not offer the cat as ${JSON.stringify(catLabel)}`);
+  });
+  watcher.assertClean();
+  passed('2a', `the vocabulary names the cat ${catTag.en} / ${catTag.zh}; suggested as ${catLabel}`);
+
   // 3. Search "coffee" with the keyboard.
   step('3 text search');
   await page.locator('#text').focus();
   check(await focusedIs(page, '#text'), 'could not focus the search field');
   await page.keyboard.type('coffee');
+  const textAnswer = page.waitForResponse((response) => new URL(response.url()).pathname === '/api/v1/search',
+    { timeout: STEP_TIMEOUT_MS });
   await page.keyboard.press('Enter');
+  const textBody = await (await textAnswer).json();
+  check(textBody.lang === ui.apiLang, `the search answered in lang ${JSON.stringify(textBody.lang)}, expected ${ui.apiLang}`);
   const text = await waitForResults(page, 'text:');
   check(text.query === 'text: coffee', `query is ${JSON.stringify(text.query)}, expected "text: coffee"`);
   check(text.first === 'coffee.png', `first text hit is ${JSON.stringify(text.first)}, expected "coffee.png" (order: ${text.filenames.join(', ')})`);
   await waitForImage(page, '#results li:first-child .thumb img', 'the first thumbnail');
-  check(text.status.includes('text: coffee') && /\d+ hits?/.test(text.status),
+  check(text.status.includes(ui.textQuery('coffee')) && ui.hits.test(text.status),
     `the status line does not show the query and hit count: ${JSON.stringify(text.status)}`);
+  const coffeeWhy = await page.locator('#results li:first-child .why-vector').allTextContents();
+  check(coffeeWhy.length === 1 && ui.whyVector.test(coffeeWhy[0]),
+    `the first card does not say its semantic similarity (${ui.whyVector}): ${JSON.stringify(coffeeWhy)}`);
   watcher.assertClean();
-  passed(3, `searched "coffee": ${text.count} hits, first ${text.first}, thumbnail loaded`);
+  passed(3, `searched "coffee": ${text.count} hits, first ${text.first}, thumbnail loaded, why: ${coffeeWhy[0]}`);
 
   // 4. Find images like the cat photo.
   step('4 image search');
@@ -409,6 +656,17 @@ async function main() {
       throw new StepFailure('Enter on the first card did not open the detail dialog');
     });
   await waitForImage(page, '#detail-image', 'the preview');
+  await page.waitForFunction(
+    (label) => {
+      const cell = document.querySelector('#detail-tags tr[data-tag="cat"] td');
+      return Boolean(cell && cell.textContent.startsWith(label));
+    },
+    catLabel,
+    { timeout: 5_000 },
+  ).catch(async () => {
+    const cell = await page.locator('#detail-tags tr[data-tag="cat"] td').first().textContent().catch(() => null);
+    throw new StepFailure(`the dialog's tag table does not name the cat ${JSON.stringify(catLabel)} (it says ${JSON.stringify(cell)})`);
+  });
   const detail = await page.evaluate(() => ({
     title: document.querySelector('#detail-title').textContent,
     text: document.querySelector('#detail').innerText,
@@ -418,6 +676,7 @@ async function main() {
   check(detail.modal, 'the detail dialog is not modal (showModal)');
   check(detail.title.includes('chelsea.png'), `the dialog title is ${JSON.stringify(detail.title)}, expected chelsea.png`);
   check(detail.text.includes(similar.firstId), 'the dialog does not show the image id');
+  check(detail.text.includes(ui.imageId), `the dialog does not say "${ui.imageId}"`);
   check(detail.focusInside, 'focus did not move into the dialog');
   await page.keyboard.press('Escape');
   await page.waitForFunction(() => !document.querySelector('#detail').open, null, { timeout: 5_000 })
@@ -427,7 +686,67 @@ async function main() {
   check(await focusedIs(page, firstCard), 'focus did not return to the card after closing the dialog');
   watcher.assertClean();
   await assertNoCspViolations(page);
-  passed(6, 'opened the first card with Enter (preview loaded, chelsea.png shown), closed it with Escape');
+  passed(6, `opened the first card with Enter (preview loaded, chelsea.png shown, tag ${catLabel}), closed it with Escape`);
+
+  // 6a. The tag filter understands the tag's Chinese name (in either
+  // language) and sends its name; words naming the tag find it and say so.
+  step('6a tag filter');
+  let request;
+  let sent;
+  await page.locator('#tag').focus();
+  await page.keyboard.type(catTag.zh);
+  const tagRequest = page.waitForRequest(
+    (request) => new URL(request.url()).pathname === '/api/v1/search/image',
+    { timeout: STEP_TIMEOUT_MS },
+  ).then((request) => new URL(request.url()).searchParams);
+  const tagAnswer = page.waitForResponse(
+    (response) => new URL(response.url()).pathname === '/api/v1/search/image',
+    { timeout: STEP_TIMEOUT_MS },
+  );
+  await page.locator('#image').setInputFiles(catPath);
+  const tagSent = await tagRequest;
+  check(tagSent.getAll('tag').join() === 'cat', `typing ${catTag.zh} in the tag filter sent ${tagSent}, expected tag=cat`);
+  const tagBody = await (await tagAnswer).json();
+  check(tagBody.lang === ui.apiLang, `the image search answered in lang ${JSON.stringify(tagBody.lang)}`);
+  await page.waitForFunction(() => !document.querySelector('#results').hasAttribute('aria-busy') &&
+    document.querySelector('#results li[data-image-id]'), null, { timeout: STEP_TIMEOUT_MS })
+    .catch(() => {
+      throw new StepFailure('no results for the cat photo with the cat tag');
+    });
+  const firstCardState = () => page.evaluate(() => {
+    const li = document.querySelector('#results li:first-child');
+    return {
+      first: li.dataset.filename,
+      count: document.querySelectorAll('#results li[data-image-id]').length,
+      chips: [...li.querySelectorAll('.tag')].map((chip) => [chip.dataset.tag, chip.textContent]),
+      why: [...li.querySelectorAll('.why-tag')].map((badge) => badge.textContent),
+      label: li.querySelector('.card').getAttribute('aria-label') || '',
+    };
+  });
+  const tagged = await firstCardState();
+  check(tagged.first === 'chelsea.png', `the first hit with the cat tag is ${JSON.stringify(tagged.first)}`);
+  const friendlyChips = tagged.chips.filter(([name]) => Object.hasOwn(vocabularyLabels, name));
+  check(friendlyChips.length > 0, `the first card shows no friendly tag: ${JSON.stringify(tagged.chips)}`);
+  check(friendlyChips.every(([name, shown]) => shown === vocabularyLabels[name]),
+    `the first card does not show its tags by their ${lang} names: ${JSON.stringify(tagged.chips)}`);
+  await clearField(page, '#tag');
+  // Words naming the tag in Chinese: the cat first, saying the tag matched.
+  await clearField(page, '#text');
+  await page.keyboard.type(catTag.zh);
+  request = nextSearchRequest(page);
+  await page.keyboard.press('Enter');
+  sent = await request;
+  check(sent.get('text') === catTag.zh && !sent.has('tag'), `the search sent ${sent}, expected text=${catTag.zh}`);
+  const named = await waitForResults(page, 'text:', similar.query);
+  check(named.first === 'chelsea.png', `first hit for ${catTag.zh} is ${JSON.stringify(named.first)} (order: ${named.filenames.join(', ')})`);
+  const byName = await firstCardState();
+  check(byName.why.includes(`${ui.whyTag}${catLabel}`),
+    `the first card does not say the tag matched (${ui.whyTag}${catLabel}): ${JSON.stringify(byName.why)}`);
+  check(byName.label.includes(`${ui.whyTag}${catLabel}`), 'the card\'s accessible name does not say why it matched');
+  watcher.assertClean();
+  await assertNoCspViolations(page);
+  passed('6a', `typed ${catTag.zh} in the tag filter: sent tag=cat, ${tagged.count} hits, first ${tagged.first}; ` +
+    `searched the words ${catTag.zh}: first ${named.first}, badge ${JSON.stringify(byName.why)}`);
 
   // 7. Search the text in the images for the phrase only the document shows.
   step('7 contains search');
@@ -435,33 +754,72 @@ async function main() {
   await page.locator('#contains').focus();
   check(await focusedIs(page, '#contains'), 'could not focus the text-in-image field');
   await page.keyboard.type(phrase);
-  let request = nextSearchRequest(page);
+  request = nextSearchRequest(page);
   await page.keyboard.press('Enter');
-  let sent = await request;
+  sent = await request;
   check(sent.get('contains') === phrase && !sent.has('text'),
     `the search sent ${sent}, expected contains=${phrase} and no text`);
   const contains = await waitForResults(page, 'contains:', similar.query);
+  check(ui.hits.test(contains.status), `the status line does not count the hits in ${lang}: ${JSON.stringify(contains.status)}`);
   check(contains.query === `contains: ${phrase}`, `query is ${JSON.stringify(contains.query)}, expected "contains: ${phrase}"`);
   check(contains.first === documentName,
     `first hit for "${phrase}" is ${JSON.stringify(contains.first)}, expected ${JSON.stringify(documentName)} (order: ${contains.filenames.join(', ')})`);
-  check(contains.status.includes(phrase) && /\d+ hits?/.test(contains.status),
+  check(contains.status.includes(phrase) && ui.hits.test(contains.status),
     `the status line does not show the text and hit count: ${JSON.stringify(contains.status)}`);
   const hitCard = await page.evaluate(() => {
     const li = document.querySelector('#results li:first-child');
     return {
       badge: Boolean(li.querySelector('.badge-text')),
+      badgeText: li.querySelector('.badge-text') ? li.querySelector('.badge-text').textContent : '',
       snippet: li.querySelector('.snippet') ? li.querySelector('.snippet').textContent : '',
       marked: [...li.querySelectorAll('.snippet mark')].map((mark) => mark.textContent).join(''),
       label: li.querySelector('.card').getAttribute('aria-label') || '',
     };
   });
   check(hitCard.badge, 'the document\'s card has no "text" badge');
+  check(hitCard.badgeText === ui.textBadge, `the "text" badge says ${JSON.stringify(hitCard.badgeText)}, expected ${ui.textBadge}`);
+  check(hitCard.label.endsWith(ui.showDetails), `the card's accessible name is not in ${lang}: ${JSON.stringify(hitCard.label)}`);
   check(squash(hitCard.snippet).includes(squash(phrase)), `the card's snippet does not show the phrase: ${JSON.stringify(hitCard.snippet)}`);
   check(squash(hitCard.marked).includes(squash(phrase)), `the snippet does not mark the phrase (marked: ${JSON.stringify(hitCard.marked)})`);
   check(squash(hitCard.label).includes(squash(phrase)), 'the card\'s accessible name does not say the matching text');
   await waitForImage(page, '#results li:first-child .thumb img', 'the document\'s thumbnail');
   watcher.assertClean();
   passed(7, `searched the text in the images for "${phrase}": ${contains.count} hits, first ${contains.first}, snippet ${JSON.stringify(hitCard.snippet)}`);
+
+  // 7a. Switching with results shown: the same results, said in the other
+  // language, with no new search and no thumbnail fetched again; and back.
+  step('7a switch with results');
+  const cardState = () => page.evaluate(() => {
+    const li = document.querySelector('#results li:first-child');
+    return {
+      filenames: [...document.querySelectorAll('#results li[data-image-id]')].map((item) => item.dataset.filename),
+      status: document.querySelector('#status').textContent,
+      badge: li.querySelector('.badge-text') ? li.querySelector('.badge-text').textContent : '',
+      label: li.querySelector('.card').getAttribute('aria-label') || '',
+      thumb: li.querySelector('.thumb img') ? li.querySelector('.thumb img').src : null,
+    };
+  });
+  const before = await cardState();
+  const asked = watcher.requests.length;
+  for (const [to, back] of [[otherLang, false], [lang, true]]) {
+    await switchLanguage(page, to);
+    const now = await cardState();
+    const want = UI[to];
+    check(now.filenames.join() === before.filenames.join(), `switching to ${to} changed the results: ${now.filenames.join(', ')}`);
+    check(now.status.includes(phrase) && want.hits.test(now.status), `in ${to} the status line says ${JSON.stringify(now.status)}`);
+    check(now.badge === want.textBadge, `in ${to} the "text" badge says ${JSON.stringify(now.badge)}`);
+    check(now.label.endsWith(want.showDetails) && squash(now.label).includes(squash(phrase)),
+      `in ${to} the card's accessible name is ${JSON.stringify(now.label)}`);
+    check(now.thumb && now.thumb.startsWith('blob:'), `in ${to} the first card lost its thumbnail`);
+    if (back) check(now.status === before.status && now.label === before.label, 'switching back did not restore the same words');
+  }
+  const again = watcher.requests.slice(asked);
+  check(again.length === 0, `switching the language sent requests: ${again.join(', ')}`);
+  await assertPageIn(page, lang, { scan: false });
+  await assertI18nComplete(page);
+  watcher.assertClean();
+  await assertNoCspViolations(page);
+  passed('7a', `switched to ${otherLang} and back with the results shown: re-said in place, no request sent`);
 
   // 8. The document view: outlines over the preview, the text beside it.
   step('8 document view');
@@ -493,11 +851,11 @@ async function main() {
     outlined: document.querySelectorAll('#detail-outlines polygon').length,
   }));
   check(view.title.includes(documentName), `the dialog title is ${JSON.stringify(view.title)}, expected ${documentName}`);
-  check(view.docShown && view.heading === 'Text in this image', 'the dialog shows no "Text in this image" section');
+  check(view.docShown && view.heading === ui.docHeading, `the dialog shows no "${ui.docHeading}" section`);
   check(view.outlined >= 10, `only ${view.outlined} lines are outlined, expected at least 10`);
   check(squash(view.lines.join('')).includes(squash(phrase)), `the text beside the image does not contain "${phrase}"`);
   check(view.matching >= 1, `no line is marked as holding "${phrase}"`);
-  check(view.summary.includes(`${view.lines.length} line`) || view.summary.includes(`${view.lines.length} of`),
+  check(ui.lineCount(view.summary, view.lines.length),
     `the summary does not give the line count: ${JSON.stringify(view.summary)}`);
   checkOnImage(await outlineGeometry(page), 'at 1280x900');
   for (const size of [{ width: 900, height: 700 }, { width: 700, height: 900 }]) {
@@ -568,8 +926,8 @@ async function main() {
   await page.locator('#doc-copy').focus();
   await page.keyboard.press('Enter');
   await page.waitForFunction(
-    () => /Copied/.test(document.querySelector('#doc-copied').textContent),
-    null,
+    (source) => new RegExp(source).test(document.querySelector('#doc-copied').textContent),
+    ui.copied.source,
     { timeout: 5_000 },
   ).catch(async () => {
     const said = await page.locator('#doc-copied').textContent().catch(() => '');
@@ -638,6 +996,32 @@ async function main() {
   await assertNoCspViolations(page);
   passed(11, `words and text together sent text= and contains=: ${both.filenames.join(', ')}`);
 
+  // 11a. The phrase as words: the document first, saying the words were
+  // found in its text; the other language says so too.
+  step('11a words found in the text');
+  await clearField(page, '#contains');
+  await clearField(page, '#text');
+  await page.keyboard.type(phrase);
+  request = nextSearchRequest(page);
+  await page.keyboard.press('Enter');
+  sent = await request;
+  check(sent.get('text') === phrase && !sent.has('contains'), `the search sent ${sent}, expected text=${phrase} only`);
+  const words = await waitForResults(page, `text: ${phrase}`, 'text: a printed page');
+  check(words.first === documentName, `first hit for the words ${phrase} is ${JSON.stringify(words.first)} (order: ${words.filenames.join(', ')})`);
+  const whyText = (want) => page.evaluate((prefix) => [...document.querySelectorAll('#results li:first-child .why-text')]
+    .map((badge) => badge.textContent).filter((text) => text.startsWith(prefix)), want.whyText);
+  const found = await whyText(ui);
+  check(found.some((badge) => squash(badge).includes(squash(phrase))),
+    `the document's card does not say "${ui.whyText}${phrase}": ${JSON.stringify(found)}`);
+  await switchLanguage(page, otherLang);
+  const foundOther = await whyText(UI[otherLang]);
+  check(foundOther.some((badge) => squash(badge).includes(squash(phrase))),
+    `in ${otherLang} the document's card does not say "${UI[otherLang].whyText}${phrase}": ${JSON.stringify(foundOther)}`);
+  await switchLanguage(page, lang);
+  watcher.assertClean();
+  await assertNoCspViolations(page);
+  passed('11a', `searched the words ${phrase}: first ${words.first}, why ${JSON.stringify(found)} (${otherLang}: ${JSON.stringify(foundOther)})`);
+
   // 12. A wrong key shows the API's error, in a tab of its own.
   step('12 wrong key');
   const other = await context.newPage();
@@ -661,21 +1045,29 @@ async function main() {
   });
   const shown = await other.locator('#error').innerText();
   check(await other.locator('#error').isVisible(), 'the error is not visible');
+  check(shown.includes(ui.unauthorized), `the error is not said in ${lang}: ${JSON.stringify(shown)}`);
+  check(await other.evaluate(() => document.documentElement.lang) === lang, `the new tab is not in ${lang}`);
   check(await focusedIs(other, '#key'), 'after a 401 the key field is not focused');
   check(await other.locator('#results li[data-image-id]').count() === 0, 'a wrong key still shows results');
   otherWatcher.assertClean();
   await assertNoCspViolations(other);
+  await assertI18nComplete(other);
+  await assertI18nComplete(page);
   passed(12, `a wrong key shows: ${shown.trim()}`);
 
   await browser.close();
   finished = true;
   console.log(JSON.stringify({
     ok: true,
+    lang,
+    i18n_keys: i18nKeys,
+    cat_label: catLabel,
     first_text_hit: text.first,
     first_similar_hit: similar.first,
     first_contains_hit: contains.first,
     contains_hits: contains.count,
     both_hits: both.filenames,
+    first_words_hit: words.first,
     outlined_lines: view.outlined,
     text_lines: view.lines.length,
     copied_chars: clipboard.length,

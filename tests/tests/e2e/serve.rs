@@ -4,8 +4,10 @@
 //! `search`/`stats --server URL` get the answers from it; the key comes
 //! from `imgtag api-key`; SIGTERM stops both and removes the URL file.
 //! Then the page in headless Chromium (Debian's, driven by playwright-core:
-//! `tests/browser/search.mjs`, installed by `scripts/browser-tools`): words,
-//! an example image, the text in the images and the document view.
+//! `tests/browser/search.mjs`, installed by `scripts/browser-tools`), once
+//! in Simplified Chinese and once in English: words, an example image, a tag
+//! by its Chinese name, the text in the images, the document view and the
+//! language switch.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -20,6 +22,9 @@ const WAIT: Duration = Duration::from_secs(180);
 /// Printed on the rendered invoice only (its number's label), so a
 /// `contains` search for it finds the invoice and nothing else.
 const INVOICE_PHRASE: &str = "发票号码";
+/// The languages the page speaks, as the browser test's `--lang` (its
+/// browser locale), with the suffix of that run's screenshots.
+const BROWSER_LANGUAGES: [(&str, &str); 2] = [("zh-CN", ".zh-CN"), ("en", "")];
 
 fn imgtag(config: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(imgtag_bin())
@@ -210,9 +215,11 @@ fn serve_with_worker_answers_the_cli_while_it_holds_the_index() {
     runtime.block_on(broker.cleanup());
 }
 
-/// The page in Chromium: "coffee" by words, the cat by example, and the
-/// invoice by the text printed on it; its document view outlines the lines
-/// read over the preview and lets the text be selected and copied.
+/// The page in Chromium, in Chinese and in English: "coffee" by words, the
+/// cat by example and by its tag's Chinese name, and the invoice by the
+/// text printed on it; its document view outlines the lines read over the
+/// preview and lets the text be selected and copied; the language switch
+/// re-says everything in place.
 #[test]
 fn the_page_finds_coffee_by_words_and_the_cat_by_example_in_chromium() {
     let node = Command::new("node").arg("--version").output();
@@ -262,63 +269,96 @@ fn the_page_finds_coffee_by_words_and_the_cat_by_example_in_chromium() {
 
     let artefacts = repo_root().join("tests").join("artefacts");
     fs_err::create_dir_all(&artefacts).unwrap();
-    let screenshot = artefacts.join("search-page.png");
-    let document_shot = artefacts.join("document-view.png");
-    for old in [&screenshot, &document_shot] {
-        let _ = fs_err::remove_file(old);
-    }
-    let driver = Command::new("node")
-        .current_dir(repo_root())
-        .arg("tests/browser/search.mjs")
-        .args(["--url", &url, "--key", &key])
-        .arg("--cat")
-        .arg(sample("chelsea.png"))
-        .arg("--screenshot")
-        .arg(&screenshot)
-        .arg("--document")
-        .arg(&invoice)
-        .args(["--phrase", INVOICE_PHRASE])
-        .arg("--document-screenshot")
-        .arg(&document_shot)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&driver.stdout);
+    // The page once per language it speaks, the browser's locale set to it
+    // (so the page starts in it); the English run's screenshots are the
+    // ones docs/ shows. Both run before either is judged.
+    let runs: Vec<_> = BROWSER_LANGUAGES
+        .iter()
+        .map(|&(lang, suffix)| {
+            let screenshot = artefacts.join(format!("search-page{suffix}.png"));
+            let document_shot = artefacts.join(format!("document-view{suffix}.png"));
+            for old in [&screenshot, &document_shot] {
+                let _ = fs_err::remove_file(old);
+            }
+            let driver = Command::new("node")
+                .current_dir(repo_root())
+                .arg("tests/browser/search.mjs")
+                .args(["--lang", lang])
+                .args(["--url", &url, "--key", &key])
+                .arg("--cat")
+                .arg(sample("chelsea.png"))
+                .arg("--screenshot")
+                .arg(&screenshot)
+                .arg("--document")
+                .arg(&invoice)
+                .args(["--phrase", INVOICE_PHRASE])
+                .arg("--document-screenshot")
+                .arg(&document_shot)
+                .output()
+                .unwrap();
+            (lang, driver, screenshot, document_shot)
+        })
+        .collect();
+    let failed: Vec<String> = runs
+        .iter()
+        .filter(|(_, driver, ..)| !driver.status.success())
+        .map(|(lang, driver, ..)| {
+            format!(
+                "--- {lang}: {}\n{}\n{}",
+                driver.status,
+                String::from_utf8_lossy(&driver.stdout),
+                String::from_utf8_lossy(&driver.stderr)
+            )
+        })
+        .collect();
     assert!(
-        driver.status.success(),
-        "{stdout}\n{}\nserver log:\n{}",
-        String::from_utf8_lossy(&driver.stderr),
+        failed.is_empty(),
+        "the page failed in {} of {} languages:\n{}\nserver log:\n{}",
+        failed.len(),
+        runs.len(),
+        failed.join("\n"),
         server.log()
     );
-    // One line per step (shown with --nocapture).
-    eprint!("{stdout}");
-    let summary: Value = stdout
-        .lines()
-        .rev()
-        .find_map(|line| serde_json::from_str(line).ok())
-        .expect("a JSON summary line");
-    assert_eq!(summary["ok"], true);
-    assert_eq!(summary["first_text_hit"], "coffee.png");
-    assert_eq!(summary["first_similar_hit"], "chelsea.png");
-    // The invoice by its text, alone also when words narrow the search.
-    assert_eq!(summary["first_contains_hit"], "invoice.png", "{stdout}");
-    assert_eq!(
-        summary["both_hits"],
-        serde_json::json!(["invoice.png"]),
-        "{stdout}"
-    );
-    // Its document view: the lines read, outlined (the invoice has over
-    // 100 text items; 10 is a floor any working reader clears).
-    let outlined = summary["outlined_lines"].as_u64().unwrap();
-    let lines = summary["text_lines"].as_u64().unwrap();
-    assert!((10..=lines).contains(&outlined), "{stdout}");
-    assert!(summary["copied_chars"].as_u64().unwrap() > 0, "{stdout}");
-    assert_screenshot(&screenshot, (800, 600));
-    assert_screenshot(&document_shot, (1280, 900));
-    eprintln!(
-        "screenshots: {}, {}",
-        screenshot.display(),
-        document_shot.display()
-    );
+    for (lang, driver, screenshot, document_shot) in &runs {
+        let stdout = String::from_utf8_lossy(&driver.stdout);
+        // One line per step (shown with --nocapture).
+        eprint!("--- {lang}\n{stdout}");
+        let summary: Value = stdout
+            .lines()
+            .rev()
+            .find_map(|line| serde_json::from_str(line).ok())
+            .expect("a JSON summary line");
+        assert_eq!(summary["ok"], true, "{lang}");
+        assert_eq!(summary["lang"], *lang, "{stdout}");
+        assert_eq!(summary["first_text_hit"], "coffee.png", "{lang}");
+        assert_eq!(summary["first_similar_hit"], "chelsea.png", "{lang}");
+        // The invoice by its text, alone also when words narrow the search.
+        assert_eq!(summary["first_contains_hit"], "invoice.png", "{stdout}");
+        assert_eq!(
+            summary["both_hits"],
+            serde_json::json!(["invoice.png"]),
+            "{stdout}"
+        );
+        // Its document view: the lines read, outlined (the invoice has over
+        // 100 text items; 10 is a floor any working reader clears).
+        let outlined = summary["outlined_lines"].as_u64().unwrap();
+        let lines = summary["text_lines"].as_u64().unwrap();
+        assert!((10..=lines).contains(&outlined), "{stdout}");
+        assert!(summary["copied_chars"].as_u64().unwrap() > 0, "{stdout}");
+        // Every message in both languages (the page checked its tables).
+        let keys = &summary["i18n_keys"];
+        assert!(
+            keys["en"].as_u64().unwrap() > 0 && keys["en"] == keys["zh-CN"],
+            "{stdout}"
+        );
+        assert_screenshot(screenshot, (800, 600));
+        assert_screenshot(document_shot, (1280, 900));
+        eprintln!(
+            "screenshots ({lang}): {}, {}",
+            screenshot.display(),
+            document_shot.display()
+        );
+    }
     server.terminate();
     let (status, log) = server.wait(Duration::from_secs(60));
     assert_eq!(status.code(), Some(0), "{log}");

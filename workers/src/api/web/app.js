@@ -7,6 +7,10 @@
 // `Authorization: Bearer`, on every call, including rendition fetches: the
 // bytes are turned into blob URLs, so no key ever appears in a URL.
 //
+// The page speaks Simplified Chinese and English (the tables below), asks
+// the API for answers in the same language (`lang=zh|en` on every call) and
+// shows tags by the names the API gives in that language.
+//
 // Text read in the images (OCR) is untrusted: it only ever reaches the page
 // as textContent or SVG attributes, never as markup.
 'use strict';
@@ -20,12 +24,15 @@
   const SNIPPET_LINES = 2;
   // Characters kept either side of the match in a long snippet line.
   const SNIPPET_CONTEXT = 24;
+  // "Why it matched" badges of each kind shown on a card.
+  const WHY_BADGES = 3;
   const SVG_NS = 'http://www.w3.org/2000/svg';
   // How long "Copied" stays up.
   const COPIED_MS = 5000;
 
   const $ = (id) => document.getElementById(id);
   const el = {
+    langButtons: [...document.querySelectorAll('.lang-option')],
     keyForm: $('key-form'),
     key: $('key'),
     keyState: $('key-state'),
@@ -63,9 +70,596 @@
     docNote: $('doc-note'),
   };
 
-  // Blob URLs of the grid's thumbnails (revoked when the grid is replaced),
-  // of the open preview, and of the uploaded query image.
-  let gridUrls = [];
+  // ---- languages -------------------------------------------------------
+  //
+  // Every word the page shows, in each language it speaks: one table per
+  // language with exactly the same keys (`window.imgtagI18n.missing()` lists
+  // any difference; the browser test asserts it is empty). Static text in
+  // index.html names its key in `data-i18n` (text), `data-i18n-placeholder`,
+  // `data-i18n-title` or `data-i18n-aria-label`; everything else goes through
+  // `t(key, params)` or `tn(key, count, params)` (plural forms `.one` and
+  // `.other`). `{name}` in a message is replaced by `params.name`.
+  //
+  // The language: the one the user picked (localStorage), else the first of
+  // `navigator.languages` that is Chinese (any `zh*`: Simplified Chinese) or
+  // English, else English. Switching re-renders the page in place.
+  const LANG_STORAGE = 'imgtag.lang';
+  const LANGS = ['zh-CN', 'en'];
+  // The API's name of each page language (`lang=`, and the answers' `lang`).
+  const API_LANG = { 'zh-CN': 'zh', en: 'en' };
+
+  const MESSAGES = {
+    en: {
+      'page.title': 'imgtag · image search',
+      'skip': 'Skip to results',
+      'brand.tagline': 'Search your tagged images by words, by the text they show, or by example',
+      'lang.label': 'Language',
+      'lang.zh-CN': '中文',
+      'lang.en': 'English',
+      'lang.title.zh-CN': 'Show this page in Chinese',
+      'lang.title.en': 'Show this page in English',
+
+      'key.label': 'API key',
+      'key.use': 'Use key',
+      'key.unset': 'No key set. Kept only in this tab.',
+      'key.set': 'Key set for this tab.',
+      'key.refused': 'The server refused this key.',
+
+      'search.heading': 'Search and filters',
+      'search.words.label': 'Search',
+      'search.words.placeholder': 'e.g. coffee on a wooden table',
+      'search.words.hint': 'Describe what is in the picture, in plain words',
+      'search.contains.label': 'Text in the image',
+      'search.contains.placeholder': 'e.g. 发票号码 or 12345678',
+      'search.contains.hint': 'Words, numbers or Chinese printed in it; combines with Search',
+      'search.submit': 'Search',
+
+      'upload.title': 'Find similar',
+      'upload.choose': 'Choose an image',
+      'upload.drop': 'or drop one here',
+      'upload.hint': 'Shows the stored images that look most like it',
+      'upload.queryAlt': 'Query image: {name}',
+      'upload.unnamed': 'the upload',
+
+      'filters.legend': 'Filters',
+      'filters.legendHint': '(apply to every search)',
+      'filters.tags.label': 'Tags',
+      'filters.tags.placeholder': 'coffee, cup',
+      'filters.tags.hint': 'Comma-separated, in English or Chinese; all must match',
+      'filters.tags.separator': ', ',
+      'filters.tags.images.one': '{count} image',
+      'filters.tags.images.other': '{count} images',
+      'filters.since.label': 'Captured since',
+      'filters.since.hint': 'On or after this day',
+      'filters.until.label': 'Captured until',
+      'filters.until.hint': 'Before this day',
+      'filters.sensitive': 'Include sensitive images',
+
+      'results.heading': 'Results',
+      'footer.before': 'imgtag · the key is sent only as an ',
+      'footer.after': ' header and kept in this tab’s session storage.',
+      'status.start': 'Enter your API key, then search by words, by text in the image, or by an image.',
+      'status.keySet': 'Key set. Search by words, by text in the image, or by an image.',
+      'status.searching.text': 'Searching for “{text}”…',
+      'status.searching.both': 'Searching for “{text}” among images showing “{contains}”…',
+      'status.searching.contains': 'Searching for images showing “{contains}”…',
+      'status.searching.image': 'Searching for images like {name}…',
+      'status.failed': 'The search failed.',
+      'status.results': '{query} · {count}',
+      'query.text': 'text: {text}',
+      'query.contains': 'contains: {text}',
+      'query.image': 'image: {name}',
+      'query.like': 'like: {name}',
+      'query.separator': ' · ',
+      'results.hits.one': '{count} hit',
+      'results.hits.other': '{count} hits',
+      'results.none': 'No images match. Try other words or fewer filters.',
+      'results.noneContains': 'No images show “{contains}”. Check the spelling, look for fewer words or characters, or loosen the filters.',
+
+      'card.label': '{index}. {filename}, {details}. Show details',
+      'card.score': 'score {score}',
+      'card.scoreLabel': 'score',
+      'card.tags': 'tags: {tags}',
+      'card.shows': 'shows: {text}',
+      'card.hasText': 'has text',
+      'card.why': 'matched by {why}',
+      'card.textBadge': 'text',
+      'card.textBadgeTitle.one': '{count} line of text read',
+      'card.textBadgeTitle.other': '{count} lines of text read',
+      'card.moreLines.one': '+{count} more line',
+      'card.moreLines.other': '+{count} more lines',
+      'card.loading': 'Loading…',
+      'card.noThumb': 'No thumbnail',
+      'card.thumbFailed': 'Thumbnail unavailable',
+      'card.untitled': 'image',
+      'list.separator': ', ',
+      'list.items': ', ',
+      'why.label': 'Why it matched',
+      'why.vector': 'meaning {score}',
+      'why.text': 'text: {text}',
+      'why.tag': 'tag: {tag}',
+      'why.more': '+{count}',
+
+      'detail.title': 'Image',
+      'detail.close': 'Close',
+      'detail.similar': 'More like this',
+      'detail.preview.loading': 'Loading preview…',
+      'detail.preview.none': 'No preview',
+      'detail.preview.failed': 'Preview unavailable',
+      'detail.preview.alt': 'Preview of {filename}',
+      'detail.tags': 'Tags',
+      'detail.tags.tag': 'Tag',
+      'detail.tags.score': 'Score',
+      'detail.tags.source': 'Source',
+      'detail.tags.none': 'No tags',
+      'meta.filename': 'Filename',
+      'meta.id': 'Image ID',
+      'meta.format': 'Format',
+      'meta.size': 'Size',
+      'meta.sizeValue': '{width} × {height} px',
+      'meta.captured': 'Captured',
+      'meta.camera': 'Camera',
+      'meta.customer': 'Customer',
+      'meta.project': 'Project',
+      'meta.nsfw': 'NSFW score',
+      'meta.nsfwFlagged': '{score} (flagged sensitive)',
+      'meta.flags': 'Quality flags',
+      'meta.flagsNone': 'none',
+      'meta.sharpness': 'Sharpness',
+      'meta.ingested': 'Ingested',
+      'date.utc': '{date} UTC',
+      'quality.too_small': 'too small',
+      'quality.blurry': 'blurry',
+      'quality.underexposed': 'underexposed',
+      'quality.overexposed': 'overexposed',
+      'source.classifier': 'classifier',
+      'source.hierarchy': 'hierarchy',
+      'source.zero-shot': 'zero-shot',
+      'source.exif': 'exif',
+      'source.check': 'check',
+      'source.ocr': 'ocr',
+
+      'doc.heading': 'Text in this image',
+      'doc.copy': 'Copy text',
+      'doc.linesLabel': 'Lines of text, in reading order',
+      'doc.keys': 'Hover or focus a line to see its outline on the image; in the list, ↑ and ↓ move between lines.',
+      'doc.lines.one': '{count} line',
+      'doc.lines.other': '{count} lines',
+      'doc.linesOf': '{shown} of {total} lines',
+      'doc.matching.one': '{count} line with “{text}”',
+      'doc.matching.other': '{count} lines with “{text}”',
+      'doc.chinese': 'includes Chinese',
+      'doc.rotated': 'page turned {degrees}° (read upright)',
+      'doc.truncated': 'cut at the storage limit',
+      'doc.confidence': 'Confidence {value}',
+      'doc.noText': 'No text was found in this image.',
+      'doc.notRead': 'The text in this image was not read.',
+      'doc.notReadGate': 'The text was not read: a quick look found too little text in this image.',
+      'doc.noOutlines': 'The outlines are not shown: the preview’s proportions differ from the image’s.',
+      'doc.copied.one': 'Copied {count} line to the clipboard.',
+      'doc.copied.other': 'Copied {count} lines to the clipboard.',
+      'doc.copyFailed': 'The browser did not allow copying. The text is selected: press Ctrl+C (⌘C) to copy it.',
+
+      'error.withCode': '{message} ({code})',
+      'error.unexpected': 'Something went wrong: {detail}',
+      'error.requestFailed': 'The request failed (HTTP {status})',
+      'error.network': 'The server could not be reached ({detail})',
+      'error.keyFirst': 'Enter your API key first',
+      'error.keyEmpty': 'Enter your API key',
+      'error.emptySearch': 'Type some words to search for, or the text to find in the images',
+      'error.punctuationOnly': 'Type letters, digits or characters to find in the images: punctuation alone is not searched',
+      'error.notAnImage': '{name} is not an image',
+      'error.code.api.unauthorized': 'The server refused this API key',
+      'error.code.api.unavailable': 'The server is shutting down; try again in a moment',
+      'error.code.index.unavailable': 'The search index is not available right now; try again in a moment',
+      'error.code.index.not_found': 'The image was not found',
+      'error.code.http.408': 'The server took too long to answer; try again',
+      'error.code.api.too_large': 'The upload is too large',
+      'error.code.image.too_large': 'The image is too large to be searched with',
+      'error.code.image.unsupported_format': 'This image format is not supported',
+      'error.code.image.corrupt': 'The image file is damaged',
+      'error.code.image.truncated': 'The image file is incomplete',
+      'error.code.image.empty': 'The image file is empty',
+    },
+    'zh-CN': {
+      'page.title': 'imgtag · 图片搜索',
+      'skip': '跳到搜索结果',
+      'brand.tagline': '按描述、图中文字或示例图片搜索已打标签的图片',
+      'lang.label': '语言',
+      'lang.zh-CN': '中文',
+      'lang.en': 'English',
+      'lang.title.zh-CN': '以中文显示此页面',
+      'lang.title.en': '以英文显示此页面',
+
+      'key.label': 'API 密钥',
+      'key.use': '使用密钥',
+      'key.unset': '尚未设置密钥。密钥只保存在此标签页中。',
+      'key.set': '已为此标签页设置密钥。',
+      'key.refused': '服务器拒绝了此密钥。',
+
+      'search.heading': '搜索和筛选',
+      'search.words.label': '搜索',
+      'search.words.placeholder': '例如：木桌上的一杯咖啡',
+      'search.words.hint': '用平常的话描述图片里的内容',
+      'search.contains.label': '图中文字',
+      'search.contains.placeholder': '例如：发票号码 或 12345678',
+      'search.contains.hint': '图中印着的文字、数字或中文；可与“搜索”同时使用',
+      'search.submit': '搜索',
+
+      'upload.title': '查找相似图片',
+      'upload.choose': '选择图片',
+      'upload.drop': '或拖放到这里',
+      'upload.hint': '显示库中与它最相似的图片',
+      'upload.queryAlt': '查询图片：{name}',
+      'upload.unnamed': '上传的图片',
+
+      'filters.legend': '筛选',
+      'filters.legendHint': '（适用于所有搜索）',
+      'filters.tags.label': '标签',
+      'filters.tags.placeholder': '咖啡，杯子',
+      'filters.tags.hint': '用逗号分隔，中英文均可；须全部符合',
+      'filters.tags.separator': '，',
+      'filters.tags.images.one': '{count} 张图片',
+      'filters.tags.images.other': '{count} 张图片',
+      'filters.since.label': '拍摄日期起',
+      'filters.since.hint': '含当天及之后',
+      'filters.until.label': '拍摄日期止',
+      'filters.until.hint': '此日期之前（不含当天）',
+      'filters.sensitive': '包含敏感图片',
+
+      'results.heading': '搜索结果',
+      'footer.before': 'imgtag · 密钥只通过 ',
+      'footer.after': ' 请求头发送，并只保存在此标签页的会话存储中。',
+      'status.start': '请输入 API 密钥，然后按描述、图中文字或图片搜索。',
+      'status.keySet': '密钥已设置。现在可以按描述、图中文字或图片搜索。',
+      'status.searching.text': '正在搜索“{text}”…',
+      'status.searching.both': '正在含有“{contains}”的图片中搜索“{text}”…',
+      'status.searching.contains': '正在查找含有“{contains}”的图片…',
+      'status.searching.image': '正在查找与 {name} 相似的图片…',
+      'status.failed': '搜索失败。',
+      'status.results': '{query} · {count}',
+      'query.text': '语义搜索：{text}',
+      'query.contains': '图中文字：{text}',
+      'query.image': '以图搜图：{name}',
+      'query.like': '相似图片：{name}',
+      'query.separator': ' · ',
+      'results.hits.one': '{count} 个结果',
+      'results.hits.other': '{count} 个结果',
+      'results.none': '没有符合条件的图片。请换个说法，或减少筛选条件。',
+      'results.noneContains': '没有图片含有“{contains}”。请检查输入是否有误，减少字词，或放宽筛选条件。',
+
+      'card.label': '{index}. {filename}，{details}。查看详情',
+      'card.score': '得分 {score}',
+      'card.scoreLabel': '得分',
+      'card.tags': '标签：{tags}',
+      'card.shows': '图中文字：{text}',
+      'card.hasText': '含文字',
+      'card.why': '匹配依据：{why}',
+      'card.textBadge': '文字',
+      'card.textBadgeTitle.one': '已识别 {count} 行文字',
+      'card.textBadgeTitle.other': '已识别 {count} 行文字',
+      'card.moreLines.one': '另有 {count} 行',
+      'card.moreLines.other': '另有 {count} 行',
+      'card.loading': '加载中…',
+      'card.noThumb': '无缩略图',
+      'card.thumbFailed': '缩略图无法显示',
+      'card.untitled': '图片',
+      'list.separator': '，',
+      'list.items': '、',
+      'why.label': '匹配原因',
+      'why.vector': '语义 {score}',
+      'why.text': '文字：{text}',
+      'why.tag': '标签：{tag}',
+      'why.more': '+{count}',
+
+      'detail.title': '图片',
+      'detail.close': '关闭',
+      'detail.similar': '查找相似图片',
+      'detail.preview.loading': '正在加载预览…',
+      'detail.preview.none': '无预览',
+      'detail.preview.failed': '预览无法显示',
+      'detail.preview.alt': '{filename} 的预览',
+      'detail.tags': '标签',
+      'detail.tags.tag': '标签',
+      'detail.tags.score': '得分',
+      'detail.tags.source': '来源',
+      'detail.tags.none': '无标签',
+      'meta.filename': '文件名',
+      'meta.id': '图片 ID',
+      'meta.format': '格式',
+      'meta.size': '尺寸',
+      'meta.sizeValue': '{width} × {height} 像素',
+      'meta.captured': '拍摄时间',
+      'meta.camera': '相机',
+      'meta.customer': '客户',
+      'meta.project': '项目',
+      'meta.nsfw': '敏感内容得分',
+      'meta.nsfwFlagged': '{score}（已标记为敏感）',
+      'meta.flags': '质量问题',
+      'meta.flagsNone': '无',
+      'meta.sharpness': '清晰度',
+      'meta.ingested': '入库时间',
+      'date.utc': '{date}（UTC）',
+      'quality.too_small': '尺寸过小',
+      'quality.blurry': '模糊',
+      'quality.underexposed': '曝光不足',
+      'quality.overexposed': '曝光过度',
+      'source.classifier': '分类模型',
+      'source.hierarchy': '类别归纳',
+      'source.zero-shot': '自定义词表',
+      'source.exif': 'EXIF 信息',
+      'source.check': '质量检查',
+      'source.ocr': '文字识别',
+
+      'doc.heading': '图中的文字',
+      'doc.copy': '复制文字',
+      'doc.linesLabel': '文字行（按阅读顺序）',
+      'doc.keys': '将指针移到某一行上或选中该行，即可在图上看到它的轮廓；在列表中可用 ↑ 和 ↓ 切换行。',
+      'doc.lines.one': '{count} 行',
+      'doc.lines.other': '{count} 行',
+      'doc.linesOf': '共 {total} 行，显示 {shown} 行',
+      'doc.matching.one': '{count} 行含“{text}”',
+      'doc.matching.other': '{count} 行含“{text}”',
+      'doc.chinese': '含中文',
+      'doc.rotated': '页面旋转了 {degrees}°（已摆正识别）',
+      'doc.truncated': '超出存储上限，已截断',
+      'doc.confidence': '置信度 {value}',
+      'doc.noText': '此图中没有找到文字。',
+      'doc.notRead': '未识别此图中的文字。',
+      'doc.notReadGate': '未识别文字：快速检查发现此图中的文字太少。',
+      'doc.noOutlines': '未显示文字轮廓：预览图的长宽比与原图不同。',
+      'doc.copied.one': '已将 {count} 行文字复制到剪贴板。',
+      'doc.copied.other': '已将 {count} 行文字复制到剪贴板。',
+      'doc.copyFailed': '浏览器不允许复制。文字已选中，请按 Ctrl+C（⌘C）复制。',
+
+      'error.withCode': '{message}（{code}）',
+      'error.unexpected': '出错了：{detail}',
+      'error.requestFailed': '请求失败（HTTP {status}）',
+      'error.network': '无法连接服务器（{detail}）',
+      'error.keyFirst': '请先输入 API 密钥',
+      'error.keyEmpty': '请输入 API 密钥',
+      'error.emptySearch': '请输入要搜索的描述，或要在图中查找的文字',
+      'error.punctuationOnly': '请输入要在图中查找的字母、数字或汉字：只有标点符号无法搜索',
+      'error.notAnImage': '{name} 不是图片',
+      'error.code.api.unauthorized': '服务器拒绝了此 API 密钥',
+      'error.code.api.unavailable': '服务器正在关闭，请稍后再试',
+      'error.code.index.unavailable': '搜索索引暂时不可用，请稍后再试',
+      'error.code.index.not_found': '找不到这张图片',
+      'error.code.http.408': '服务器响应超时，请重试',
+      'error.code.api.too_large': '上传的文件太大',
+      'error.code.image.too_large': '图片太大，无法用来搜索',
+      'error.code.image.unsupported_format': '不支持这种图片格式',
+      'error.code.image.corrupt': '图片文件已损坏',
+      'error.code.image.truncated': '图片文件不完整',
+      'error.code.image.empty': '图片文件是空的',
+    },
+  };
+
+  const I18N_ATTRIBUTES = [
+    ['data-i18n-placeholder', 'placeholder'],
+    ['data-i18n-title', 'title'],
+    ['data-i18n-aria-label', 'aria-label'],
+  ];
+  const I18N_SELECTOR = ['[data-i18n]', ...I18N_ATTRIBUTES.map(([data]) => `[${data}]`)].join(',');
+
+  function initialLang() {
+    try {
+      const chosen = localStorage.getItem(LANG_STORAGE);
+      if (LANGS.includes(chosen)) return chosen;
+    } catch {
+      // Storage may be disabled: fall back on the browser's languages.
+    }
+    const wanted = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language];
+    for (const tag of wanted) {
+      const code = String(tag || '').toLowerCase();
+      if (code === 'zh' || code.startsWith('zh-')) return 'zh-CN';
+      if (code === 'en' || code.startsWith('en-')) return 'en';
+    }
+    return 'en';
+  }
+
+  let lang = initialLang();
+  // Keys asked for that no table has (a bug: `missing()` reports them).
+  const unknownKeys = new Set();
+  let pluralRules = new Intl.PluralRules(lang);
+
+  function hasMessage(key) {
+    return Object.hasOwn(MESSAGES[lang], key);
+  }
+
+  // The message `key` in the page's language, `{name}` replaced by params.
+  function t(key, params = {}) {
+    let text = MESSAGES[lang][key];
+    if (typeof text !== 'string') {
+      unknownKeys.add(key);
+      text = MESSAGES.en[key] ?? key;
+    }
+    return text.replace(/\{(\w+)\}/g, (whole, name) => (Object.hasOwn(params, name) ? String(params[name]) : whole));
+  }
+
+  // A message with a count: `key.one` or `key.other`, as the language's
+  // plural rules say; `{count}` is the count, formatted.
+  function tn(key, count, params = {}) {
+    const form = `${key}.${pluralRules.select(count)}`;
+    return t(hasMessage(form) ? form : `${key}.other`, { ...params, count: formatCount(count) });
+  }
+
+  function placeholders(text) {
+    return [...String(text).matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort().join(',');
+  }
+
+  // What is wrong with the tables: a key one language lacks, an empty
+  // message, placeholders that differ between languages, a key the page
+  // names (data-i18n*) or asked for that no table has. [] when complete.
+  function missing() {
+    const problems = [];
+    for (const a of LANGS) {
+      for (const [key, text] of Object.entries(MESSAGES[a])) {
+        if (typeof text !== 'string' || !text.trim()) problems.push(`${a}: ${key} is empty`);
+        for (const b of LANGS) {
+          if (b === a) continue;
+          if (!Object.hasOwn(MESSAGES[b], key)) problems.push(`${b}: no ${key}`);
+          else if (a < b && placeholders(text) !== placeholders(MESSAGES[b][key])) {
+            problems.push(`${key}: placeholders differ between ${a} and ${b}`);
+          }
+        }
+      }
+    }
+    for (const node of document.querySelectorAll(I18N_SELECTOR)) {
+      for (const attribute of ['data-i18n', ...I18N_ATTRIBUTES.map(([data]) => data)]) {
+        const key = node.getAttribute(attribute);
+        if (key === null) continue;
+        for (const l of LANGS) {
+          if (!Object.hasOwn(MESSAGES[l], key)) problems.push(`${l}: no ${key} (page, ${attribute})`);
+        }
+      }
+    }
+    for (const key of unknownKeys) problems.push(`asked for unknown key ${key}`);
+    return problems;
+  }
+
+  const numberFormats = new Map();
+  function numberFormat(digits) {
+    const id = `${lang}/${digits}`;
+    if (!numberFormats.has(id)) {
+      numberFormats.set(id, new Intl.NumberFormat(lang, digits === null
+        ? { maximumFractionDigits: 0 }
+        : { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+    }
+    return numberFormats.get(id);
+  }
+
+  function formatCount(count) {
+    return numberFormat(null).format(count);
+  }
+
+  function formatDecimal(value, digits) {
+    return numberFormat(digits).format(value);
+  }
+
+  // Puts the static text of index.html in the page's language.
+  function applyStatic() {
+    document.documentElement.lang = lang;
+    for (const node of document.querySelectorAll('[data-i18n]')) {
+      node.textContent = t(node.dataset.i18n);
+    }
+    for (const [data, attribute] of I18N_ATTRIBUTES) {
+      for (const node of document.querySelectorAll(`[${data}]`)) {
+        node.setAttribute(attribute, t(node.getAttribute(data)));
+      }
+    }
+    for (const button of document.querySelectorAll('.lang-option')) {
+      button.setAttribute('aria-pressed', String(button.dataset.lang === lang));
+    }
+  }
+
+  // Tag display names by language, learnt from the API: each answer's
+  // `tag_labels` (in the language it answered in) and the friendly-tag
+  // vocabulary (`/api/v1/tags`, which names every tag in both languages).
+  const tagLabels = { en: new Map(), 'zh-CN': new Map() };
+  // The vocabulary: [{name, en, zh}].
+  let vocabulary = [];
+
+  // The page language of an API language (`zh`, `en`), or null.
+  function pageLangOf(apiLang) {
+    const code = String(apiLang || '').toLowerCase();
+    if (code === 'zh' || code.startsWith('zh-')) return 'zh-CN';
+    if (code === 'en' || code.startsWith('en-')) return 'en';
+    return null;
+  }
+
+  function learnLabels(labels, forLang) {
+    if (!forLang || !labels || typeof labels !== 'object' || Array.isArray(labels)) return;
+    for (const [name, label] of Object.entries(labels)) {
+      if (typeof label === 'string' && label.trim()) tagLabels[forLang].set(name, label.trim());
+    }
+  }
+
+  // Learns the tag labels an API answer carries; `sent`: the language asked.
+  function learnAnswer(data, sent) {
+    if (!data || typeof data !== 'object') return;
+    const forLang = pageLangOf(data.lang) || sent;
+    learnLabels(data.tag_labels, forLang);
+    if (Array.isArray(data.hits)) {
+      for (const hit of data.hits) {
+        learnLabels(hit && hit.tag_labels, forLang);
+        learnLabels(hit && hit.record && hit.record.tag_labels, forLang);
+      }
+    }
+  }
+
+  function learnVocabulary(data) {
+    const tags = data && Array.isArray(data.tags) ? data.tags : [];
+    vocabulary = tags.filter((tag) => tag && typeof tag.name === 'string' && tag.name).map((tag) => ({
+      name: tag.name,
+      en: typeof tag.en === 'string' && tag.en.trim() ? tag.en.trim() : tag.name,
+      zh: typeof tag.zh === 'string' && tag.zh.trim() ? tag.zh.trim() : null,
+    }));
+    for (const tag of vocabulary) {
+      tagLabels.en.set(tag.name, tag.en);
+      if (tag.zh) tagLabels['zh-CN'].set(tag.name, tag.zh);
+    }
+    const forLang = pageLangOf(data && data.lang);
+    if (forLang) {
+      for (const tag of tags) {
+        if (tag && typeof tag.name === 'string' && typeof tag.label === 'string' && tag.label.trim()) {
+          tagLabels[forLang].set(tag.name, tag.label.trim());
+        }
+      }
+    }
+  }
+
+  // A tag as the page shows it: its name in the page's language when the
+  // API gave one, else the tag itself.
+  function tagLabel(name, inLang = lang) {
+    return tagLabels[inLang].get(name) || name;
+  }
+
+  // The tag a user typed (its name, or its name in either language), as
+  // the API names it: a friendly tag, else a tag in use, else a tag whose
+  // label the API gave; unknown words go as typed.
+  function tagNameOf(typed) {
+    const wanted = typed.normalize('NFKC').trim().toLowerCase();
+    if (!wanted) return '';
+    const same = (text) => typeof text === 'string' && text.normalize('NFKC').trim().toLowerCase() === wanted;
+    for (const tag of vocabulary) {
+      if (same(tag.name) || same(tag.en) || same(tag.zh)) return tag.name;
+    }
+    for (const { value } of tagCounts) {
+      if (same(value)) return value;
+    }
+    for (const l of LANGS) {
+      for (const [name, label] of tagLabels[l]) {
+        if (same(name) || same(label)) return name;
+      }
+    }
+    return typed.trim();
+  }
+
+  // The tags typed in the filter (commas of either language, or 、).
+  function typedTags() {
+    return el.tag.value.split(/[,，、;；]/).map((tag) => tag.trim()).filter(Boolean);
+  }
+
+  // What the page shows, kept so that a language switch can show it again:
+  // the key's state, the status line and the error (each a message key and
+  // its parameters, or an error), the last results and what they were for.
+  let keyStatus = 'unset';
+  let status = { key: 'status.start', params: {} };
+  let shownError = null;
+  let shownResults = null;
+  let queryImageName = null;
+  // The open dialog: what the preview placeholder says, the `contains`
+  // search that opened it, what "Copy text" said.
+  let previewState = 'loading';
+  let detailContains = '';
+  let copiedState = null;
+
+  // The grid's thumbnails: per image id, the promise of its blob URL and,
+  // once painted, the URL; every URL made (revoked when the grid is
+  // replaced). A re-render in another language reuses them. Also the blob
+  // URLs of the open preview and of the uploaded query image.
+  let grid = { thumbs: new Map(), ready: new Map(), urls: [] };
   let previewUrl = null;
   let queryImageUrl = null;
   // Each search gets a number; answers of older searches are dropped.
@@ -81,6 +675,8 @@
   let docLines = [];
   let activeLine = null;
   let copiedTimer = null;
+  // The `tag` facet: [{value, count}], for the tag suggestions.
+  let tagCounts = [];
 
   // ---- key -------------------------------------------------------------
 
@@ -105,34 +701,53 @@
   let currentKey = storedKey();
 
   function showKeyState() {
-    el.keyState.textContent = currentKey
-      ? 'Key set for this tab.'
-      : 'No key set. Kept only in this tab.';
-    el.keyState.classList.toggle('is-set', Boolean(currentKey));
-    el.keyState.classList.remove('is-refused');
+    keyStatus = currentKey ? 'set' : 'unset';
+    renderKeyState();
+  }
+
+  function renderKeyState() {
+    el.keyState.textContent = t(`key.${keyStatus}`);
+    el.keyState.classList.toggle('is-set', keyStatus === 'set');
+    el.keyState.classList.toggle('is-refused', keyStatus === 'refused');
   }
 
   // ---- API -------------------------------------------------------------
 
+  // An error to show: the API's code and message, or (`key`, `params`) a
+  // message of the page's own.
   class ApiError extends Error {
-    constructor(status, code, message) {
-      super(message);
+    constructor(status, code, message, key = null, params = {}) {
+      super(message || key || code);
       this.status = status;
       this.code = code;
+      this.key = key;
+      this.params = params;
     }
+  }
+
+  // `path` with the page's language for the API (`lang=zh|en`).
+  function withLang(path, apiLang) {
+    const url = new URL(path, location.origin);
+    url.searchParams.set('lang', apiLang);
+    return `${url.pathname}${url.search}`;
   }
 
   async function api(path, { method = 'GET', body, signal, as = 'json' } = {}) {
     if (!currentKey) {
-      throw new ApiError(401, 'api.unauthorized', 'Enter your API key first');
+      throw new ApiError(401, 'api.unauthorized', '', 'error.keyFirst');
     }
+    const sent = lang;
     let response;
     try {
-      response = await fetch(path, {
+      response = await fetch(withLang(path, API_LANG[sent]), {
         method,
         body,
         signal,
-        headers: { Authorization: `Bearer ${currentKey}`, Accept: as === 'json' ? 'application/json' : '*/*' },
+        headers: {
+          Authorization: `Bearer ${currentKey}`,
+          Accept: as === 'json' ? 'application/json' : '*/*',
+          'Accept-Language': sent,
+        },
         credentials: 'omit',
         // Renditions carry an ETag and a private max-age (varying on the
         // key); search answers are always asked afresh.
@@ -140,11 +755,11 @@
       });
     } catch (err) {
       if (err.name === 'AbortError') throw err;
-      throw new ApiError(0, 'network', `The server could not be reached (${err.message})`);
+      throw new ApiError(0, 'network', err.message, 'error.network', { detail: err.message });
     }
     if (!response.ok) {
       let code = `http.${response.status}`;
-      let message = response.statusText || 'Request failed';
+      let message = '';
       try {
         const data = await response.json();
         if (data && data.error) {
@@ -154,33 +769,62 @@
       } catch {
         // Not a JSON error body: keep the HTTP status.
       }
-      throw new ApiError(response.status, code, message);
+      throw message
+        ? new ApiError(response.status, code, message)
+        : new ApiError(response.status, code, '', 'error.requestFailed', { status: response.status });
     }
-    return as === 'blob' ? response.blob() : response.json();
+    if (as === 'blob') return response.blob();
+    const data = await response.json();
+    learnAnswer(data, sent);
+    return data;
   }
 
   // ---- status and errors ----------------------------------------------
 
-  function setStatus(text) {
-    el.status.textContent = text;
+  // The status line: a message and its parameters; a parameter given as a
+  // function is worked out each time the line is said (in the page's
+  // language then).
+  function setStatus(key, params = {}) {
+    status = { key, params };
+    renderStatus();
+  }
+
+  function renderStatus() {
+    const params = Object.fromEntries(Object.entries(status.params)
+      .map(([name, value]) => [name, typeof value === 'function' ? value() : value]));
+    el.status.textContent = t(status.key, params);
   }
 
   function clearError() {
+    shownError = null;
     el.error.hidden = true;
     el.error.textContent = '';
   }
 
-  function showError(err) {
-    const text = err instanceof ApiError
-      ? `${err.message} (${err.code})`
-      : `Something went wrong: ${err && err.message ? err.message : err}`;
-    el.error.textContent = text;
+  // An error as the page says it: the page's own message, or a known API
+  // code's, or the API's message; then the code.
+  function errorText(err) {
+    if (!(err instanceof ApiError)) {
+      return t('error.unexpected', { detail: err && err.message ? err.message : String(err) });
+    }
+    const known = `error.code.${err.code}`;
+    const message = err.key ? t(err.key, err.params) : hasMessage(known) ? t(known) : err.message;
+    return t('error.withCode', { message, code: err.code });
+  }
+
+  function renderError() {
+    if (!shownError) return;
+    el.error.textContent = errorText(shownError);
     el.error.hidden = false;
+  }
+
+  function showError(err) {
+    shownError = err;
+    renderError();
     if (err instanceof ApiError && err.status === 401) {
       if (currentKey) {
-        el.keyState.textContent = 'The server refused this key.';
-        el.keyState.classList.remove('is-set');
-        el.keyState.classList.add('is-refused');
+        keyStatus = 'refused';
+        renderKeyState();
       }
       el.key.focus();
       el.key.select();
@@ -191,9 +835,9 @@
 
   function filterParams() {
     const params = new URLSearchParams();
-    for (const tag of el.tag.value.split(',')) {
-      const trimmed = tag.trim();
-      if (trimmed) params.append('tag', trimmed);
+    for (const typed of typedTags()) {
+      const name = tagNameOf(typed);
+      if (name) params.append('tag', name);
     }
     if (el.since.value) params.set('since', el.since.value);
     if (el.until.value) params.set('until', el.until.value);
@@ -202,24 +846,54 @@
     return params;
   }
 
+  // The tags in use (the `tag` facet, with counts) and the friendly-tag
+  // vocabulary, for suggestions and to understand tags typed in either
+  // language.
   async function loadTagSuggestions() {
     if (!currentKey) return;
-    try {
-      const data = await api('/api/v1/facets/tag?limit=100');
-      el.tagSuggestions.replaceChildren(
-        ...(data.counts || []).map(({ value, count }) => {
-          const option = document.createElement('option');
-          option.value = value;
-          option.label = `${value} (${count})`;
-          return option;
-        }),
-      );
-    } catch (err) {
-      // Suggestions are a nicety; only a refused key is worth saying.
-      if (err instanceof ApiError && err.status === 401) showError(err);
+    const [facet, tags] = await Promise.allSettled([
+      api('/api/v1/facets/tag?limit=100'),
+      api('/api/v1/tags'),
+    ]);
+    if (facet.status === 'fulfilled') {
+      tagCounts = (facet.value.counts || []).filter((c) => c && typeof c.value === 'string');
     }
+    if (tags.status === 'fulfilled') learnVocabulary(tags.value);
+    renderTagSuggestions();
+    // Suggestions are a nicety; only a refused key is worth saying.
+    const refused = [facet, tags].find((r) => r.status === 'rejected' &&
+      r.reason instanceof ApiError && r.reason.status === 401);
+    if (refused) showError(refused.reason);
   }
 
+  // One option per tag: the tag in the page's language (what goes in the
+  // field), described by its name in the other language and its count.
+  function renderTagSuggestions() {
+    const other = lang === 'en' ? 'zh-CN' : 'en';
+    const counts = new Map(tagCounts.map(({ value, count }) => [value, count]));
+    const names = [...counts.keys()];
+    for (const tag of vocabulary) {
+      if (!counts.has(tag.name)) names.push(tag.name);
+    }
+    const seen = new Set();
+    const options = [];
+    for (const name of names) {
+      const value = tagLabel(name);
+      if (seen.has(value)) continue;
+      seen.add(value);
+      const option = document.createElement('option');
+      option.value = value;
+      const alias = tagLabel(name, other);
+      const parts = [];
+      if (alias !== value) parts.push(alias);
+      else if (name !== value) parts.push(name);
+      if (counts.has(name)) parts.push(tn('filters.tags.images', counts.get(name)));
+      if (parts.length) option.label = parts.join(' · ');
+      option.dataset.tag = name;
+      options.push(option);
+    }
+    el.tagSuggestions.replaceChildren(...options);
+  }
   // ---- text read in images ---------------------------------------------
 
   // The server's `contains` rule (workers/src/index/text.rs), to find the
@@ -357,14 +1031,20 @@
   // ---- searches --------------------------------------------------------
 
   // Runs one search: `request(signal)` returns the API's promise; `context`
-  // says what the results are shown for (`contains`: the text searched for).
-  async function runSearch(label, request, context = {}) {
+  // says what the search is for: `kind` (text, contains, both, image,
+  // like), `text`, `contains` (the text searched for in the images),
+  // `name` (the example image).
+  async function runSearch(context, request) {
     const seq = ++searchSeq;
     if (searchAbort) searchAbort.abort();
     searchAbort = new AbortController();
     const { signal } = searchAbort;
     clearError();
-    setStatus(`Searching ${label}…`);
+    setStatus(`status.searching.${context.kind === 'like' ? 'image' : context.kind}`, {
+      text: context.text,
+      contains: context.contains,
+      name: () => context.name || t('upload.unnamed'),
+    });
     el.results.setAttribute('aria-busy', 'true');
     try {
       const data = await request(signal);
@@ -372,7 +1052,7 @@
       showResults(data, context);
     } catch (err) {
       if (seq !== searchSeq || err.name === 'AbortError') return;
-      setStatus('The search failed.');
+      setStatus('status.failed');
       showError(err);
     } finally {
       if (seq === searchSeq) el.results.removeAttribute('aria-busy');
@@ -386,36 +1066,60 @@
     if (text) params.set('text', text);
     if (contains) params.set('contains', contains);
     for (const [k, v] of filterParams()) params.append(k, v);
-    const label = text && contains
-      ? `for “${text}” among images showing “${contains}”`
-      : text ? `for “${text}”` : `for images showing “${contains}”`;
-    return runSearch(label, (signal) => api(`/api/v1/search?${params}`, { signal }), { contains });
+    const kind = text && contains ? 'both' : text ? 'text' : 'contains';
+    return runSearch({ kind, text, contains }, (signal) => api(`/api/v1/search?${params}`, { signal }));
   }
 
   function searchImage(file) {
     if (file.type && !file.type.startsWith('image/')) {
-      showError(new ApiError(0, 'upload.not_an_image', `${file.name} is not an image`));
+      showError(new ApiError(0, 'upload.not_an_image', '', 'error.notAnImage', { name: file.name }));
       return Promise.resolve();
     }
     showQueryImage(file);
     const form = new FormData();
     form.append('image', file, file.name || 'upload');
-    return runSearch(`for images like ${file.name || 'the upload'}`, (signal) =>
+    return runSearch({ kind: 'image', name: file.name || '' }, (signal) =>
       api(`/api/v1/search/image?${filterParams()}`, { method: 'POST', body: form, signal }));
   }
 
   function searchSimilar(record) {
     const id = encodeURIComponent(record.image_id);
-    return runSearch(`for images like ${record.filename || record.image_id}`, (signal) =>
+    return runSearch({ kind: 'like', name: record.filename || record.image_id }, (signal) =>
       api(`/api/v1/images/${id}/similar?${filterParams()}`, { signal }));
   }
 
   function showQueryImage(file) {
     if (queryImageUrl) URL.revokeObjectURL(queryImageUrl);
     queryImageUrl = URL.createObjectURL(file);
+    queryImageName = file.name || '';
     el.queryImage.src = queryImageUrl;
-    el.queryImage.alt = `Query image: ${file.name || 'upload'}`;
+    renderQueryImage();
     el.queryImage.hidden = false;
+  }
+
+  function renderQueryImage() {
+    if (queryImageName === null) return;
+    el.queryImage.alt = t('upload.queryAlt', { name: queryImageName || t('upload.unnamed') });
+  }
+
+  // What a search was for, as the status line says it.
+  function describeSearch(context) {
+    const name = context.name || t('upload.unnamed');
+    switch (context.kind) {
+      case 'text':
+        return t('query.text', { text: context.text });
+      case 'contains':
+        return t('query.contains', { text: context.contains });
+      case 'both':
+        return [t('query.text', { text: context.text }), t('query.contains', { text: context.contains })]
+          .join(t('query.separator'));
+      case 'image':
+        return t('query.image', { name });
+      case 'like':
+        return t('query.like', { name });
+      default:
+        return '';
+    }
   }
 
   // ---- result grid -----------------------------------------------------
@@ -433,7 +1137,7 @@
   }
 
   function formatScore(score) {
-    return typeof score === 'number' && Number.isFinite(score) ? score.toFixed(3) : '–';
+    return typeof score === 'number' && Number.isFinite(score) ? formatDecimal(score, 3) : '–';
   }
 
   function make(tag, className, text) {
@@ -443,28 +1147,61 @@
     return node;
   }
 
+  function strings(value) {
+    return Array.isArray(value) ? value.filter((v) => typeof v === 'string' && v.trim()) : [];
+  }
+
+  // Why a hit matched (the API's `why`, when it gives one): its semantic
+  // similarity, the words found in its text, the tags that matched.
+  function whyBadges(hit) {
+    const why = hit && hit.why && typeof hit.why === 'object' ? hit.why : null;
+    if (!why) return [];
+    const badges = [];
+    if (typeof why.vector === 'number' && Number.isFinite(why.vector)) {
+      badges.push({ kind: 'vector', text: t('why.vector', { score: formatDecimal(why.vector, 2) }) });
+    }
+    const add = (kind, values, say) => {
+      for (const value of values.slice(0, WHY_BADGES)) badges.push({ kind, value, text: say(value) });
+      if (values.length > WHY_BADGES) {
+        badges.push({ kind, text: t('why.more', { count: formatCount(values.length - WHY_BADGES) }) });
+      }
+    };
+    add('text', strings(why.text), (word) => t('why.text', { text: word }));
+    add('tag', strings(why.tags), (tag) => t('why.tag', { tag: tagLabel(tag) }));
+    return badges;
+  }
+
   function clearGrid() {
-    for (const url of gridUrls) URL.revokeObjectURL(url);
-    gridUrls = [];
+    for (const url of grid.urls) URL.revokeObjectURL(url);
+    grid = { thumbs: new Map(), ready: new Map(), urls: [] };
     el.results.replaceChildren();
   }
 
   function showResults(data, context = {}) {
     clearGrid();
+    shownResults = { data: data || {}, context };
+    renderResults();
+  }
+
+  // The grid for the last answer, in the page's language (again after a
+  // switch: the thumbnails already fetched are reused).
+  function renderResults() {
+    const { data, context } = shownResults;
+    el.results.replaceChildren();
     const hits = Array.isArray(data.hits) ? data.hits : [];
-    const query = data.query || '';
     const contains = context.contains || '';
-    el.results.dataset.query = query;
+    // The API's own description of the query (`text: …`, `contains: …`).
+    el.results.dataset.query = typeof data.query === 'string' ? data.query : '';
     if (contains) el.results.dataset.contains = contains;
     else delete el.results.dataset.contains;
-    const count = `${hits.length} ${hits.length === 1 ? 'hit' : 'hits'}`;
-    // A words search restricted to the text: the answer names the words only.
-    const shown = contains && !query.startsWith('contains:') ? `${query} · contains: ${contains}` : query;
-    setStatus(shown ? `${shown} · ${count}` : count);
+    setStatus('status.results', {
+      query: () => describeSearch(context),
+      count: () => tn('results.hits', hits.length),
+    });
     if (hits.length === 0) {
       const empty = make('li', 'empty', contains
-        ? `No images show “${contains}”. Check the spelling, look for fewer words or characters, or loosen the filters.`
-        : 'No images match. Try other words or fewer filters.');
+        ? t('results.noneContains', { contains })
+        : t('results.none'));
       el.results.append(empty);
       return;
     }
@@ -488,19 +1225,20 @@
       shown += 1;
     }
     if (matches.size > shown) {
-      const more = matches.size - shown;
-      box.append(make('span', 'snippet-more', `+${more} more ${more === 1 ? 'line' : 'lines'}`));
+      box.append(make('span', 'snippet-more', tn('card.moreLines', matches.size - shown)));
     }
     return { box, texts };
   }
 
   function card(hit, index, contains) {
     const record = hit.record || {};
-    const filename = record.filename || record.image_id || 'image';
+    const filename = record.filename || record.image_id || t('card.untitled');
     const tags = topTags(record, CARD_TAGS);
     const score = formatScore(hit.score);
     const lines = ocrLines(record.ocr);
     const found = contains && lines.length ? snippet(lines, contains) : null;
+    const why = whyBadges(hit);
+    const items = t('list.items');
 
     const li = make('li', 'result');
     li.dataset.imageId = record.image_id || '';
@@ -508,16 +1246,26 @@
 
     const button = make('button', 'card');
     button.type = 'button';
-    const says = found ? `, shows: ${found.texts.join(' / ')}` : lines.length ? ', has text' : '';
-    button.setAttribute('aria-label',
-      `${index + 1}. ${filename}, score ${score}${tags.length ? `, tags: ${tags.join(', ')}` : ''}${says}. Show details`);
+    const details = [t('card.score', { score })];
+    if (tags.length) details.push(t('card.tags', { tags: tags.map((tag) => tagLabel(tag)).join(items) }));
+    if (found) details.push(t('card.shows', { text: found.texts.join(' / ') }));
+    else if (lines.length) details.push(t('card.hasText'));
+    if (why.length) details.push(t('card.why', { why: why.map((badge) => badge.text).join(items) }));
+    button.setAttribute('aria-label', t('card.label', {
+      index: formatCount(index + 1),
+      filename,
+      details: details.join(t('list.separator')),
+    }));
 
     const thumb = make('span', 'thumb');
-    thumb.append(placeholder(record.renditions && record.renditions.thumb ? 'Loading…' : 'No thumbnail'));
+    const hasThumb = Boolean(record.renditions && record.renditions.thumb && record.image_id);
+    const painted = hasThumb ? grid.ready.get(record.image_id) : null;
+    if (painted) thumb.append(thumbImage(painted, filename));
+    else thumb.append(hasThumb ? placeholder(t('card.loading'), 'is-loading') : placeholder(t('card.noThumb')));
     button.append(thumb);
     if (lines.length) {
-      const badge = make('span', 'badge-text', 'text');
-      badge.title = `${lines.length} ${lines.length === 1 ? 'line' : 'lines'} of text read`;
+      const badge = make('span', 'badge-text', t('card.textBadge'));
+      badge.title = tn('card.textBadgeTitle', lines.length);
       button.append(badge);
       li.dataset.lines = String(lines.length);
     }
@@ -526,55 +1274,95 @@
     const head = make('span', 'card-head');
     head.append(make('span', 'filename', filename));
     const scoreBadge = make('span', 'score');
-    scoreBadge.append(make('span', 'score-label', 'score '), make('span', 'score-value', score));
+    scoreBadge.append(make('span', 'score-label', `${t('card.scoreLabel')} `), make('span', 'score-value', score));
     head.append(scoreBadge);
     body.append(head);
+    if (why.length) {
+      const box = make('span', 'why');
+      box.title = t('why.label');
+      for (const badge of why) {
+        const node = make('span', `why-badge why-${badge.kind}`, badge.text);
+        if (badge.value !== undefined) node.dataset.value = badge.value;
+        box.append(node);
+      }
+      body.append(box);
+    }
     if (found) body.append(found.box);
     const tagList = make('span', 'tags');
-    for (const tag of tags) tagList.append(make('span', 'tag', tag));
+    for (const tag of tags) {
+      const chip = make('span', 'tag', tagLabel(tag));
+      chip.dataset.tag = tag;
+      tagList.append(chip);
+    }
     body.append(tagList);
     button.append(body);
 
     button.addEventListener('click', () => openDetail(record, button, contains));
     li.append(button);
 
-    if (record.renditions && record.renditions.thumb && record.image_id) {
-      loadThumb(record, filename, tags, thumb);
-    }
+    if (hasThumb && !painted) loadThumb(record, filename, thumb);
     return li;
   }
 
-  function placeholder(text) {
-    return make('span', 'placeholder', text);
+  function placeholder(text, state) {
+    const node = make('span', 'placeholder', text);
+    if (state) node.classList.add(state);
+    return node;
   }
 
   function renditionPath(record, name) {
     return `/api/v1/images/${encodeURIComponent(record.image_id)}/renditions/${name}`;
   }
 
-  async function loadThumb(record, filename, tags, container) {
-    const seq = searchSeq;
+  // The blob URL of a record's thumbnail, fetched once per grid.
+  function thumbUrl(record) {
+    const current = grid;
+    let promise = current.thumbs.get(record.image_id);
+    if (!promise) {
+      promise = api(renditionPath(record, 'thumb'), { as: 'blob' }).then((blob) => {
+        const url = URL.createObjectURL(blob);
+        current.urls.push(url);
+        // The grid was replaced meanwhile (its URLs already revoked).
+        if (grid !== current) URL.revokeObjectURL(url);
+        return url;
+      });
+      current.thumbs.set(record.image_id, promise);
+    }
+    return promise;
+  }
+
+  function thumbImage(url, filename) {
+    const img = document.createElement('img');
+    img.alt = filename;
+    img.src = url;
+    return img;
+  }
+
+  async function loadThumb(record, filename, container) {
+    const current = grid;
+    const stale = () => grid !== current || !container.isConnected;
     try {
-      const blob = await api(renditionPath(record, 'thumb'), { as: 'blob' });
-      if (seq !== searchSeq) return;
-      const url = URL.createObjectURL(blob);
-      gridUrls.push(url);
-      const img = document.createElement('img');
-      img.alt = filename || tags[0] || 'image';
-      img.src = url;
+      const url = await thumbUrl(record);
+      if (stale()) return;
+      const img = thumbImage(url, filename);
       // Swap the placeholder out only once the picture can be painted.
       try {
         await img.decode();
       } catch {
-        if (seq === searchSeq) container.replaceChildren(placeholder('Thumbnail unavailable'));
+        if (!stale()) container.replaceChildren(placeholder(t('card.thumbFailed')));
         return;
       }
-      if (seq !== searchSeq) return;
+      if (grid === current) current.ready.set(record.image_id, url);
+      if (stale()) return;
       container.replaceChildren(img);
     } catch (err) {
-      if (seq !== searchSeq) return;
-      container.replaceChildren(placeholder('Thumbnail unavailable'));
-      if (err instanceof ApiError && err.status === 401) showError(err);
+      if (stale()) return;
+      container.replaceChildren(placeholder(t('card.thumbFailed')));
+      // Said once, not again by each card or re-render sharing the failure.
+      if (err instanceof ApiError && err.status === 401 && !err.shown) {
+        err.shown = true;
+        showError(err);
+      }
     }
   }
 
@@ -594,7 +1382,19 @@
     if (!value) return null;
     const date = new Date(value);
     if (Number.isNaN(date.getTime())) return value;
-    return `${date.toISOString().replace('T', ' ').replace(/\.\d+Z$|Z$/, '')} UTC`;
+    const text = new Intl.DateTimeFormat(lang, {
+      dateStyle: 'medium',
+      timeStyle: 'medium',
+      timeZone: 'UTC',
+      hourCycle: 'h23',
+    }).format(date);
+    return t('date.utc', { date: text });
+  }
+
+  // A closed set's value (quality flag, tag source) in the page's
+  // language, or as the API says it.
+  function named(prefix, value) {
+    return hasMessage(`${prefix}.${value}`) ? t(`${prefix}.${value}`) : value;
   }
 
   // `contains`: the text the opening search looked for (its lines are
@@ -602,10 +1402,10 @@
   function openDetail(record, opener, contains = '') {
     detailRecord = record;
     detailOpener = opener;
-    const filename = record.filename || record.image_id || 'image';
+    detailContains = contains;
     showRecord(record);
     showDocument(record, contains);
-    loadPreview(record, filename);
+    loadPreview(record);
     loadRecord(record, contains);
     if (!el.detail.open) el.detail.showModal();
     el.detailClose.focus();
@@ -613,7 +1413,8 @@
   }
 
   // The stored record, afresh: a search hit may carry less than the record
-  // (and the record may have changed since the search).
+  // (and the record may have changed since the search); after a language
+  // switch, its tags' names in the new language.
   async function loadRecord(record, contains) {
     if (recordAbort) recordAbort.abort();
     if (!record.image_id) return;
@@ -635,29 +1436,34 @@
   }
 
   function showRecord(record) {
-    el.detailTitle.textContent = record.filename || record.image_id || 'image';
+    el.detailTitle.textContent = record.filename || record.image_id || t('card.untitled');
 
     const meta = record.metadata || {};
     const nsfw = record.nsfw || {};
     const quality = record.quality || {};
-    const flags = Array.isArray(quality.flags) && quality.flags.length ? quality.flags.join(', ') : 'none';
+    const items = t('list.items');
+    const flags = Array.isArray(quality.flags) && quality.flags.length
+      ? quality.flags.map((flag) => named('quality', flag)).join(items)
+      : t('meta.flagsNone');
     const nsfwText = typeof nsfw.score === 'number'
-      ? `${formatScore(nsfw.score)}${nsfw.flagged ? ' (flagged sensitive)' : ''}`
+      ? nsfw.flagged ? t('meta.nsfwFlagged', { score: formatScore(nsfw.score) }) : formatScore(nsfw.score)
       : null;
     const idCode = make('code', '', record.image_id || '');
     el.detailMeta.replaceChildren(
-      metaRow('Filename', record.filename),
-      metaRow('Image ID', idCode),
-      metaRow('Format', meta.format),
-      metaRow('Size', meta.width && meta.height ? `${meta.width} × ${meta.height} px` : null),
-      metaRow('Captured', formatDate(meta.captured_at)),
-      metaRow('Camera', meta.camera),
-      metaRow('Customer', record.customer_id),
-      metaRow('Project', record.project_id),
-      metaRow('NSFW score', nsfwText),
-      metaRow('Quality flags', flags),
-      metaRow('Sharpness', typeof quality.sharpness === 'number' ? quality.sharpness.toFixed(1) : null),
-      metaRow('Ingested', formatDate(record.ingested_at)),
+      metaRow(t('meta.filename'), record.filename),
+      metaRow(t('meta.id'), idCode),
+      metaRow(t('meta.format'), meta.format),
+      metaRow(t('meta.size'), meta.width && meta.height
+        ? t('meta.sizeValue', { width: meta.width, height: meta.height })
+        : null),
+      metaRow(t('meta.captured'), formatDate(meta.captured_at)),
+      metaRow(t('meta.camera'), meta.camera),
+      metaRow(t('meta.customer'), record.customer_id),
+      metaRow(t('meta.project'), record.project_id),
+      metaRow(t('meta.nsfw'), nsfwText),
+      metaRow(t('meta.flags'), flags),
+      metaRow(t('meta.sharpness'), typeof quality.sharpness === 'number' ? formatDecimal(quality.sharpness, 1) : null),
+      metaRow(t('meta.ingested'), formatDate(record.ingested_at)),
     );
 
     const scores = record.tag_scores || {};
@@ -668,16 +1474,21 @@
     }
     el.detailTags.replaceChildren(...rows.map(([tag, s]) => {
       const tr = document.createElement('tr');
+      tr.dataset.tag = tag;
+      const label = tagLabel(tag);
+      const name = make('td', '', label);
+      // The tag as stored, beside a translated name.
+      if (label !== tag) name.append(' ', make('span', 'tag-name', tag));
       tr.append(
-        make('td', '', tag),
+        name,
         make('td', 'num', s ? formatScore(s.score) : '–'),
-        make('td', '', s && s.source ? s.source : '–'),
+        make('td', '', s && s.source ? named('source', s.source) : '–'),
       );
       return tr;
     }));
     if (rows.length === 0) {
       const tr = document.createElement('tr');
-      const td = make('td', '', 'No tags');
+      const td = make('td', '', t('detail.tags.none'));
       td.colSpan = 3;
       tr.append(td);
       el.detailTags.append(tr);
@@ -703,20 +1514,13 @@
     el.docSummary.textContent = '';
     el.docNote.textContent = '';
     el.docNote.hidden = true;
-    showCopied('');
+    showCopied(null);
     el.doc.hidden = true;
     el.detailBody.classList.remove('is-document');
   }
 
-  function plural(count, one, many) {
-    return `${count} ${count === 1 ? one : many}`;
-  }
-
   function notReadNote(ocr) {
-    if (ocr.gate === 'probe_found_little') {
-      return 'The text was not read: a quick look found too little text in this image.';
-    }
-    return 'The text in this image was not read.';
+    return t(ocr.gate === 'probe_found_little' ? 'doc.notReadGate' : 'doc.notRead');
   }
 
   function showDocument(record, contains) {
@@ -728,7 +1532,7 @@
     const hasLines = lines.length > 0;
     for (const node of [el.docCopy, el.docSummary, el.docLines, el.docKeys]) node.hidden = !hasLines;
     if (!hasLines) {
-      el.docNote.textContent = ocr.read ? 'No text was found in this image.' : notReadNote(ocr);
+      el.docNote.textContent = ocr.read ? t('doc.noText') : notReadNote(ocr);
       el.docNote.hidden = false;
       return;
     }
@@ -749,18 +1553,20 @@
         li.textContent = line.text;
       }
       if (line.confidence !== null) {
-        li.title = `Confidence ${line.confidence.toFixed(2)}`;
+        li.title = t('doc.confidence', { value: formatDecimal(line.confidence, 2) });
         if (line.confidence < 0.6) li.classList.add('is-doubtful');
       }
       return li;
     }));
 
     const total = Number.isInteger(ocr.line_count) && ocr.line_count > lines.length ? ocr.line_count : null;
-    const parts = [total ? `${lines.length} of ${total} lines` : plural(lines.length, 'line', 'lines')];
-    if (matches.size) parts.push(`${plural(matches.size, 'line', 'lines')} with “${contains}”`);
-    if (ocr.has_cjk) parts.push('includes Chinese');
-    if ([90, 180, 270].includes(ocr.rotation)) parts.push(`page turned ${ocr.rotation}° (read upright)`);
-    if (ocr.truncated && !total) parts.push('cut at the storage limit');
+    const parts = [total
+      ? t('doc.linesOf', { shown: formatCount(lines.length), total: formatCount(total) })
+      : tn('doc.lines', lines.length)];
+    if (matches.size) parts.push(tn('doc.matching', matches.size, { text: contains }));
+    if (ocr.has_cjk) parts.push(t('doc.chinese'));
+    if ([90, 180, 270].includes(ocr.rotation)) parts.push(t('doc.rotated', { degrees: ocr.rotation }));
+    if (ocr.truncated && !total) parts.push(t('doc.truncated'));
     el.docSummary.textContent = parts.join(' · ');
 
     const meta = record.metadata || {};
@@ -791,7 +1597,7 @@
       show = drift < 0.03;
       if (show) el.outlines.setAttribute('viewBox', `0 0 ${size.width} ${size.height}`);
       else {
-        el.docNote.textContent = 'The outlines are not shown: the preview’s proportions differ from the image’s.';
+        el.docNote.textContent = t('doc.noOutlines');
         el.docNote.hidden = false;
       }
     }
@@ -853,17 +1659,25 @@
     revealLine(li);
   }
 
-  function showCopied(message, failed = false) {
+  // What "Copy text" said: null, or {count} copied, or {failed: true}.
+  function showCopied(state) {
     if (copiedTimer) clearTimeout(copiedTimer);
     copiedTimer = null;
-    el.docCopied.textContent = message;
-    el.docCopied.classList.toggle('is-failed', failed);
-    if (message && !failed) {
+    copiedState = state;
+    renderCopied();
+    if (state && !state.failed) {
       copiedTimer = setTimeout(() => {
-        el.docCopied.textContent = '';
+        copiedState = null;
+        renderCopied();
         copiedTimer = null;
       }, COPIED_MS);
     }
+  }
+
+  function renderCopied() {
+    const state = copiedState;
+    el.docCopied.textContent = !state ? '' : state.failed ? t('doc.copyFailed') : tn('doc.copied', state.count);
+    el.docCopied.classList.toggle('is-failed', Boolean(state && state.failed));
   }
 
   function selectDocumentText() {
@@ -900,9 +1714,7 @@
       }
       if (copied) selection.removeAllRanges();
     }
-    showCopied(copied
-      ? `Copied ${plural(count, 'line', 'lines')} to the clipboard.`
-      : 'The browser did not allow copying. The text is selected: press Ctrl+C (⌘C) to copy it.', !copied);
+    showCopied(copied ? { count } : { failed: true });
   }
 
   function releasePreview() {
@@ -915,30 +1727,38 @@
     placeOutlines();
   }
 
-  async function loadPreview(record, filename) {
+  // The preview's placeholder (loading, none, failed) and alt text.
+  function renderPreviewState() {
+    el.detailPlaceholder.textContent = t(`detail.preview.${previewState}`);
+    if (detailRecord) {
+      el.detailImage.alt = t('detail.preview.alt', {
+        filename: detailRecord.filename || detailRecord.image_id || t('card.untitled'),
+      });
+    }
+  }
+
+  async function loadPreview(record) {
     releasePreview();
     const renditions = record.renditions || {};
     // Fall back to the thumbnail when there is no preview; never the original.
     const name = renditions.preview ? 'preview' : renditions.thumb ? 'thumb' : null;
     el.detailPlaceholder.hidden = false;
-    if (!name || !record.image_id) {
-      el.detailPlaceholder.textContent = 'No preview';
-      return;
-    }
-    el.detailPlaceholder.textContent = 'Loading preview…';
+    previewState = !name || !record.image_id ? 'none' : 'loading';
+    renderPreviewState();
+    if (previewState === 'none') return;
     previewAbort = new AbortController();
     const controller = previewAbort;
     try {
       const blob = await api(renditionPath(record, name), { as: 'blob', signal: controller.signal });
       if (controller.signal.aborted) return;
       previewUrl = URL.createObjectURL(blob);
-      el.detailImage.alt = `Preview of ${filename}`;
       el.detailImage.src = previewUrl;
       el.detailImage.hidden = false;
       el.detailPlaceholder.hidden = true;
     } catch (err) {
       if (err.name === 'AbortError') return;
-      el.detailPlaceholder.textContent = 'Preview unavailable';
+      previewState = 'failed';
+      renderPreviewState();
       if (err instanceof ApiError && err.status === 401) {
         el.detail.close();
         showError(err);
@@ -1027,10 +1847,10 @@
     showKeyState();
     clearError();
     if (!key) {
-      showError(new ApiError(401, 'api.unauthorized', 'Enter your API key'));
+      showError(new ApiError(401, 'api.unauthorized', '', 'error.keyEmpty'));
       return;
     }
-    setStatus('Key set. Search by words, by text in the image, or by an image.');
+    setStatus('status.keySet');
     loadTagSuggestions();
     el.text.focus();
   });
@@ -1040,14 +1860,12 @@
     const text = el.text.value.trim();
     const contains = el.contains.value.trim();
     if (!text && !contains) {
-      showError(new ApiError(400, 'api.bad_request',
-        'Type some words to search for, or the text to find in the images'));
+      showError(new ApiError(400, 'api.bad_request', '', 'error.emptySearch'));
       el.text.focus();
       return;
     }
     if (contains && !hasTerms(contains)) {
-      showError(new ApiError(400, 'api.bad_request',
-        'Type letters, digits or characters to find in the images: punctuation alone is not searched'));
+      showError(new ApiError(400, 'api.bad_request', '', 'error.punctuationOnly'));
       el.contains.focus();
       return;
     }
@@ -1094,6 +1912,64 @@
     });
   }
 
+  // ---- language switch -------------------------------------------------
+
+  // Shows the page in `next` (the user's choice, kept in localStorage):
+  // everything on it is said again in place, results and dialog included.
+  function setLanguage(next) {
+    if (!LANGS.includes(next)) return;
+    try {
+      localStorage.setItem(LANG_STORAGE, next);
+    } catch {
+      // Storage may be disabled; the choice then lasts until the page reloads.
+    }
+    if (next === lang) return;
+    // The tags typed in the filter are read in the old language first.
+    const typed = typedTags().map((tag) => tagNameOf(tag));
+    lang = next;
+    pluralRules = new Intl.PluralRules(lang);
+    renderAll(typed);
+  }
+
+  function renderAll(typedTagNames = []) {
+    applyStatic();
+    if (typedTagNames.length) {
+      el.tag.value = typedTagNames.map((name) => tagLabel(name)).join(t('filters.tags.separator'));
+    }
+    renderKeyState();
+    renderStatus();
+    renderError();
+    if (shownResults) renderResults();
+    renderTagSuggestions();
+    renderQueryImage();
+    renderPreviewState();
+    if (el.detail.open && detailRecord) {
+      const copied = copiedState;
+      showRecord(detailRecord);
+      showDocument(detailRecord, detailContains);
+      placeOutlines();
+      if (copied) showCopied(copied);
+      // Its tags' names in the new language.
+      loadRecord(detailRecord, detailContains);
+    } else {
+      el.detailTitle.textContent = t('detail.title');
+    }
+  }
+
+  for (const button of el.langButtons) {
+    button.addEventListener('click', () => setLanguage(button.dataset.lang));
+  }
+
+  // For tests and the curious: `missing()` lists what the message tables
+  // lack ([] when every key is in every language).
+  window.imgtagI18n = Object.freeze({
+    missing,
+    lang: () => lang,
+    languages: () => [...LANGS],
+    keys: (name) => Object.keys(MESSAGES[name] || {}),
+  });
+
+  renderAll();
   if (currentKey) {
     el.key.value = currentKey;
     loadTagSuggestions();
