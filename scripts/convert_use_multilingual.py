@@ -27,8 +27,8 @@ which plain ONNX Runtime cannot load. The SentencePiece model it applies
     SentencePiece's ``remove_extra_whitespaces`` (strip both ends, collapse
     runs of spaces); pre-tokeniser: Metaspace (``▁``, prepended always);
     model: Unigram with the pieces and scores in id order, unk 0; post-
-    processor ``<s> $A </s>``. ``scripts/text_parity`` checks that it
-    tokenises like the original node.
+    processor ``<s> $A </s>``. ``scripts/parity`` (the text-encoder
+    reference) checks that it tokenises like the original node.
 
 Needs only the ``onnx`` package (and its protobuf); the SentencePiece model
 protobuf is read with a few lines of wire-format decoding below rather than

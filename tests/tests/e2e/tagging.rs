@@ -69,7 +69,7 @@ fn every_tag_says_where_it_came_from() {
     assert!(analyzers().models().iter().any(|m| m.id == "opennsfw"));
     let classifier = analysis.classifier.as_ref().unwrap();
     assert_eq!(classifier.classification.embedding.len(), 1280);
-    assert_eq!(semantic(&analysis).len(), 384);
+    assert_eq!(semantic(&analysis).len(), 512);
     let norm: f32 = semantic(&analysis)
         .iter()
         .map(|x| x * x)
@@ -115,7 +115,7 @@ fn text_queries_find_the_right_photo() {
 #[test]
 fn the_text_encoder_loads_only_when_text_is_embedded() {
     // The shared analyzers have filled the label-vector cache; analyzers
-    // built on it analyse images without ever loading MiniLM (ingest and
+    // built on it analyse images without ever loading the text encoder (ingest and
     // workers).
     let shared = analyzers().semantic().unwrap();
     let config = analyzers_config().only(&[AnalyzerId::Classifier, AnalyzerId::Semantic]);
