@@ -134,15 +134,22 @@ pub fn write_table(output: &SearchOutput, out: &mut impl Write) -> std::io::Resu
         });
         writeln!(
             out,
-            "{:>3}  {:>6.4}  {:<36}  {:<24}  {:<10}  {:<32}  {}",
+            "{:>3}  {:>6.4}  {:<36}  {}  {:<10}  {}  {}",
             rank + 1,
             hit.hit.score,
             record.image_id.to_string(),
-            record.filename.as_deref().unwrap_or("-"),
+            padded(record.filename.as_deref().unwrap_or("-"), 24),
             captured,
-            tags.join(", "),
+            padded(&tags.join(", "), 32),
             why
         )?;
     }
     Ok(())
+}
+
+/// `text` padded with spaces to `columns` terminal columns (Chinese
+/// characters take two).
+fn padded(text: &str, columns: usize) -> String {
+    let width = unicode_width::UnicodeWidthStr::width(text);
+    format!("{text}{}", " ".repeat(columns.saturating_sub(width)))
 }
