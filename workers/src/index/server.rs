@@ -1178,8 +1178,14 @@ mod tests {
         let output = qdrant::VectorsOutput {
             vectors_options: Some(VectorsOptions::Vectors(qdrant::NamedVectorsOutput {
                 vectors: HashMap::from([
-                    ("image".to_owned(), dense_output(vec![0.5, -0.25, 1.0])),
-                    ("semantic".to_owned(), dense_output(vec![0.125, 0.75])),
+                    (
+                        VectorName::Image.as_str().to_owned(),
+                        dense_output(vec![0.5, -0.25, 1.0]),
+                    ),
+                    (
+                        VectorName::Semantic.as_str().to_owned(),
+                        dense_output(vec![0.125, 0.75]),
+                    ),
                 ]),
             })),
         };
