@@ -175,9 +175,9 @@ def table(report):
             value = runs[mode]["results"].get(case, {})
             for part in field.split("."):
                 value = value.get(part, {}) if isinstance(value, dict) else {}
-            error = runs[mode]["results"].get(case, {}).get("error")
-            values.append(f"{error} (server timeout)" if error else
-                          "" if value == {} else f"{value:g}")
+            failed = runs[mode]["results"].get(case, {})
+            values.append(f"timed out ({failed['error'].split()[1]} after {failed['after_s']:g} s)"
+                          if "error" in failed else "" if value == {} else f"{value:g}")
         unit = "requests/s" if field == "requests_per_s" else "ms"
         target = ""
         if label == "text search p50, both":
