@@ -650,9 +650,9 @@ fn whole_words(text: &str, start: usize, end: usize) -> bool {
 }
 
 /// Whether `c` is written without spaces between words (Han ideographs,
-/// Japanese kana, CJK compatibility ideographs); the same ranges as the
-/// search index's terms.
-fn is_cjk(c: char) -> bool {
+/// Japanese kana, CJK compatibility ideographs): what makes a Chinese tag
+/// name, and (in the workers' search index) a term of its own.
+pub fn is_cjk(c: char) -> bool {
     matches!(c as u32,
         0x3040..=0x30FF          // hiragana, katakana
         | 0x31F0..=0x31FF        // katakana extensions

@@ -185,3 +185,33 @@ pub fn imgtag_bin() -> PathBuf {
     );
     bin
 }
+
+/// Runs `imgtag` from the repository root on a scratch data directory
+/// (`work/index`, `work/objects`; the shared label-vector cache), with no
+/// config file or API key from the environment, plus `env`.
+pub fn imgtag_in(work: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    std::process::Command::new(imgtag_bin())
+        .current_dir(repo_root())
+        .args(args)
+        .env_remove("IMGTAG_CONFIG")
+        .env_remove("IMGTAG_API_KEY")
+        .env("IMGTAG__INDEX__EDGE__DIR", work.join("index"))
+        .env("IMGTAG__STORE__URL", work.join("objects"))
+        .env(
+            "IMGTAG__ANALYZERS__SEMANTIC__CONSE__CACHE_DIR",
+            install_dir().join("cache").join("tests"),
+        )
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+/// The stdout of a run that must have succeeded (its stderr otherwise).
+pub fn succeeded(output: &std::process::Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).unwrap()
+}

@@ -2,35 +2,15 @@
 //! real models, the real index engine, the local object store.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use imgtag_tests::index_fixtures::async_runtime;
-use imgtag_tests::{SAMPLES, imgtag_bin, install_dir, repo_root, sample};
+use imgtag_tests::{SAMPLES, imgtag_in, install_dir, sample, succeeded};
 use imgtag_workers::index::{ImageFilter, Index, IndexConfig, NewImage, TenantId};
 use serde_json::Value;
 
 fn imgtag(work: &Path, args: &[&str]) -> Output {
-    Command::new(imgtag_bin())
-        .current_dir(repo_root())
-        .args(args)
-        .env_remove("IMGTAG_CONFIG")
-        .env("IMGTAG__INDEX__EDGE__DIR", work.join("index"))
-        .env("IMGTAG__STORE__URL", work.join("objects"))
-        .env(
-            "IMGTAG__ANALYZERS__SEMANTIC__CONSE__CACHE_DIR",
-            install_dir().join("cache").join("tests"),
-        )
-        .output()
-        .unwrap()
-}
-
-fn succeeded(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone()).unwrap()
+    imgtag_in(work, args, &[])
 }
 
 fn lines(output: &Output) -> Vec<Value> {

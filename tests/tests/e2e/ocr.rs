@@ -18,7 +18,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
 
 use image::RgbImage;
@@ -26,8 +26,8 @@ use imgtag_models::ocr::{OcrConfig, OcrEngine, OcrTier};
 use imgtag_tests::broker::{TestBroker, WorkerProcess, broker_lock};
 use imgtag_tests::index_fixtures::async_runtime;
 use imgtag_tests::{
-    analyse_with, analyzers, analyzers_config, document, imgtag_bin, install_dir, repo_root,
-    runtime, sample, store,
+    analyse_with, analyzers, analyzers_config, document, imgtag_bin, imgtag_in, install_dir,
+    repo_root, runtime, sample, store, succeeded,
 };
 use imgtag_workers::analyzers::{AnalyzerId, Analyzers};
 use imgtag_workers::index::{ImageFilter, Index, IndexConfig, StoredImage, TenantId};
@@ -173,32 +173,6 @@ fn photos_never_load_the_reading_models() {
     assert!(engine.is_loaded());
 }
 
-fn imgtag(work: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(imgtag_bin())
-        .current_dir(repo_root())
-        .args(args)
-        .env_remove("IMGTAG_CONFIG")
-        .env_remove("IMGTAG_API_KEY")
-        .env("IMGTAG__INDEX__EDGE__DIR", work.join("index"))
-        .env("IMGTAG__STORE__URL", work.join("objects"))
-        .env(
-            "IMGTAG__ANALYZERS__SEMANTIC__CONSE__CACHE_DIR",
-            install_dir().join("cache").join("tests"),
-        )
-        .envs(env.iter().copied())
-        .output()
-        .unwrap()
-}
-
-fn succeeded(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
 /// Copies documents and photos into one upload directory.
 fn uploads(dir: &Path, documents: &[&str], photos: &[&str]) -> PathBuf {
     let uploads = dir.join("uploads");
@@ -214,7 +188,7 @@ fn uploads(dir: &Path, documents: &[&str], photos: &[&str]) -> PathBuf {
 
 /// The ingest events by file name.
 fn ingest(work: &Path, uploads: &Path, env: &[(&str, &str)]) -> BTreeMap<String, Value> {
-    let output = imgtag(
+    let output = imgtag_in(
         work,
         &[
             "ingest",
@@ -234,7 +208,7 @@ fn ingest(work: &Path, uploads: &Path, env: &[(&str, &str)]) -> BTreeMap<String,
 
 /// Filenames of a `search --contains` answer.
 fn contains(work: &Path, phrase: &str) -> BTreeSet<String> {
-    let output = imgtag(
+    let output = imgtag_in(
         work,
         &[
             "search",
@@ -354,7 +328,7 @@ fn ingest_reads_documents_leaves_photos_and_finds_their_text() {
             .flags
             .contains(&"overexposed".to_owned())
     );
-    let inspected = succeeded(&imgtag(
+    let inspected = succeeded(&imgtag_in(
         work,
         &[
             "inspect",
@@ -394,7 +368,7 @@ fn ingest_reads_documents_leaves_photos_and_finds_their_text() {
         "characters out of order"
     );
     // Combined with words: only the documents, best first.
-    let output = imgtag(
+    let output = imgtag_in(
         work,
         &[
             "search",
@@ -459,7 +433,7 @@ fn reprocessing_stale_images_adds_text_and_changes_nothing_else() {
     let before = records(work);
     assert!(contains(work, "发票号码").is_empty());
 
-    let reprocessed = succeeded(&imgtag(
+    let reprocessed = succeeded(&imgtag_in(
         work,
         &["reprocess", "--tenant", "acme", "--only-stale", "--json"],
         &[],
@@ -514,7 +488,7 @@ fn reprocessing_stale_images_adds_text_and_changes_nothing_else() {
             .contains(&"overexposed".to_owned())
     );
     assert_eq!(contains(work, "发票号码"), names(&["invoice.png"]));
-    let again = succeeded(&imgtag(
+    let again = succeeded(&imgtag_in(
         work,
         &["reprocess", "--tenant", "acme", "--only-stale", "--json"],
         &[],
@@ -639,7 +613,7 @@ fn the_ocr_command_prints_the_text_and_reports_bad_files() {
 
 /// Writes a config serving the test's index with a new key; returns it.
 fn serve_config(work: &Path, config: &Path) -> String {
-    let key: Value = serde_json::from_str(&succeeded(&imgtag(
+    let key: Value = serde_json::from_str(&succeeded(&imgtag_in(
         work,
         &["api-key", "--tenant", "acme", "--json"],
         &[],

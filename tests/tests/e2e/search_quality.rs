@@ -15,10 +15,10 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Instant;
 
-use imgtag_tests::{imgtag_bin, install_dir, repo_root};
+use imgtag_tests::{imgtag_in, install_dir, repo_root, succeeded};
 use serde_json::Value;
 
 /// The query set, relative to the repository.
@@ -79,28 +79,7 @@ fn read_queries() -> Vec<Query> {
 }
 
 fn imgtag(work: &Path, args: &[&str]) -> Output {
-    Command::new(imgtag_bin())
-        .current_dir(repo_root())
-        .args(args)
-        .env_remove("IMGTAG_CONFIG")
-        .env_remove("IMGTAG_API_KEY")
-        .env("IMGTAG__INDEX__EDGE__DIR", work.join("index"))
-        .env("IMGTAG__STORE__URL", work.join("objects"))
-        .env(
-            "IMGTAG__ANALYZERS__SEMANTIC__CONSE__CACHE_DIR",
-            install_dir().join("cache").join("tests"),
-        )
-        .output()
-        .unwrap()
-}
-
-fn succeeded(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone()).unwrap()
+    imgtag_in(work, args, &[])
 }
 
 /// The image files of an install directory (`samples`, `documents`).

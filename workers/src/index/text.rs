@@ -28,17 +28,9 @@ pub const MAX_TERMS: usize = 8_192;
 pub const MAX_QUERY_CHARS: usize = 256;
 
 /// Whether `c` is written without spaces between words (Han ideographs,
-/// Japanese kana, CJK compatibility ideographs).
-pub fn is_cjk(c: char) -> bool {
-    matches!(c as u32,
-        0x3040..=0x30FF          // hiragana, katakana
-        | 0x31F0..=0x31FF        // katakana extensions
-        | 0x3400..=0x4DBF        // CJK extension A
-        | 0x4E00..=0x9FFF        // CJK unified ideographs
-        | 0xF900..=0xFAFF        // CJK compatibility ideographs
-        | 0x20000..=0x3134F      // CJK extensions B-H
-    )
-}
+/// Japanese kana, CJK compatibility ideographs): each such character is a
+/// term. The same rule decides which tag names are Chinese.
+pub use imgtag_models::friendly::is_cjk;
 
 /// The terms of `text`, in order.
 pub fn terms(text: &str) -> Vec<String> {
