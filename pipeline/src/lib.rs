@@ -1,6 +1,6 @@
 //! imgtag's image core: pure image processing, no broker or database I/O.
 //!
-//! - [`decode`]: bounded decoding of untrusted bytes (size and pixel limits
+//! - [`mod@decode`]: bounded decoding of untrusted bytes (size and pixel limits
 //!   checked before and during decoding, format sniffed from the content):
 //!   JPEG, PNG, WebP, GIF, TIFF, BMP, AVIF and HEIC.
 //! - [`color`]: embedded ICC profiles applied at decode (pixels leave as sRGB).
@@ -8,11 +8,14 @@
 //! - [`analysis`]: the small greyscale copy hashes and checks run on.
 //! - [`fingerprint`]: SHA-256 of the bytes and a perceptual hash.
 //! - [`quality`]: too small, blur, exposure, with documented thresholds.
-//! - [`inspect`]: all of the above from one decode.
+//! - [`mod@inspect`]: all of the above from one decode.
 //! - [`resize`], [`encode`], [`rendition`]: named renditions and format
 //!   conversion (WebP, AVIF, JPEG, PNG), metadata stripped, upright.
+//! - [`mod@redact`]: faces blurred and text lines masked in renditions (identity
+//!   papers), in fractions of the image so one value fits every size.
 //! - [`stage`]: the `Pipeline` value running all of it from one decode, with
-//!   a hook for the models and a bounded blocking pool for async callers.
+//!   a hook for the models (optionally redacting the renditions from what
+//!   they found) and a bounded blocking pool for async callers.
 //! - [`error`]: the crate's error type with stable codes.
 //!
 //! Later stages (metadata, checks, hashes, renditions) and the stage
@@ -27,6 +30,7 @@ pub mod fingerprint;
 pub mod inspect;
 pub mod metadata;
 pub mod quality;
+pub mod redact;
 pub mod rendition;
 pub mod resize;
 pub mod stage;
@@ -41,5 +45,6 @@ pub use image;
 pub use inspect::{Inspection, inspect};
 pub use metadata::{ExifFields, GpsPosition, ImageMetadata};
 pub use quality::{QualitySignals, QualityThresholds};
+pub use redact::{Quad, Redaction, Region, redact, redact_in_place};
 pub use rendition::{Rendition, RenditionSpec};
 pub use stage::{Decoded, Pipeline, PipelineConfig, ProcessedImage};

@@ -3,13 +3,16 @@
 //! from one upright decoded image. Never upscaled; metadata never copied.
 //! Larger renditions are made first and each smaller one is resized from the
 //! smallest already made that still covers it, so a 24 MP photo is read in
-//! full once.
+//! full once. [`render_redacted`] redacts each rendition after resizing it
+//! (see [`mod@crate::redact`]); the next one is still resized from the plain
+//! pixels.
 
 use image::DynamicImage;
 use serde::{Deserialize, Serialize};
 
 use crate::encode::{EncodeOptions, OutputFormat, encode};
 use crate::error::PipelineError;
+use crate::redact::{Redaction, redact_in_place};
 use crate::resize::fit_within;
 
 /// One rendition to make.
@@ -104,6 +107,17 @@ pub fn render(
     image: &DynamicImage,
     specs: &[RenditionSpec],
 ) -> Result<Vec<Rendition>, PipelineError> {
+    render_redacted(image, specs, None)
+}
+
+/// Like [`render`], with `redaction` (when given and not empty) applied to
+/// each rendition before it is encoded; `image` itself is not changed.
+pub fn render_redacted(
+    image: &DynamicImage,
+    specs: &[RenditionSpec],
+    redaction: Option<&Redaction>,
+) -> Result<Vec<Rendition>, PipelineError> {
+    let redaction = redaction.filter(|r| !r.is_empty());
     let mut order: Vec<usize> = (0..specs.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(specs[i].max_side));
     let mut made: Vec<Option<Rendition>> = vec![None; specs.len()];
@@ -116,7 +130,15 @@ pub fn render(
             std::borrow::Cow::Owned(smaller) => std::borrow::Cow::Owned(smaller),
             std::borrow::Cow::Borrowed(_) => source.clone(),
         };
-        let bytes = encode(&resized, &spec.encode_options())?;
+        let bytes = match redaction {
+            Some(redaction) => {
+                // A copy: the next rendition is resized from plain pixels.
+                let mut redacted = resized.as_ref().clone();
+                redact_in_place(&mut redacted, redaction);
+                encode(&redacted, &spec.encode_options())?
+            }
+            None => encode(&resized, &spec.encode_options())?,
+        };
         made[index] = Some(Rendition {
             name: spec.name.clone(),
             format: spec.format,

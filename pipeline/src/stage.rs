@@ -5,8 +5,11 @@
 //!
 //! Models plug in through [`Pipeline::process_with`]: the caller's closure
 //! runs on the model input inside the same CPU task, so nothing is decoded
-//! twice. Async callers use [`Pipeline::process_async`] /
-//! [`Pipeline::process_with_async`], which run the CPU work on tokio's
+//! twice. [`Pipeline::process_redacted`] makes the renditions after the
+//! analysis, redacted as the analysis says (faces and ID numbers of identity
+//! papers; see [`mod@crate::redact`]). Async callers use
+//! [`Pipeline::process_async`] / [`Pipeline::process_with_async`] /
+//! [`Pipeline::process_redacted_async`], which run the CPU work on tokio's
 //! blocking pool behind a semaphore sized by `max_concurrency`, carrying the
 //! caller's tracing span.
 
@@ -20,7 +23,10 @@ use crate::decode::{DecodeLimits, ShrinkHint};
 use crate::error::PipelineError;
 use crate::inspect::{Inspection, inspect};
 use crate::quality::QualityThresholds;
-use crate::rendition::{Rendition, RenditionSpec, default_renditions, render, validate_renditions};
+use crate::redact::Redaction;
+use crate::rendition::{
+    Rendition, RenditionSpec, default_renditions, render_redacted, validate_renditions,
+};
 use crate::resize::fit_within;
 
 /// Everything that configures the image core.
@@ -130,19 +136,40 @@ impl Pipeline {
         bytes: &[u8],
         analyze: impl FnOnce(&Decoded<'_>) -> T,
     ) -> Result<(ProcessedImage, T), PipelineError> {
+        self.process_redacted(bytes, analyze, |_| None)
+    }
+
+    /// Like [`Pipeline::process_with`], but the renditions are made after
+    /// `analyze` ran, redacted as `redaction` says from its result (`None`
+    /// or an empty [`Redaction`]: the plain renditions). The original bytes,
+    /// the inspection and the model input are never redacted.
+    pub fn process_redacted<T>(
+        &self,
+        bytes: &[u8],
+        analyze: impl FnOnce(&Decoded<'_>) -> T,
+        redaction: impl FnOnce(&T) -> Option<Redaction>,
+    ) -> Result<(ProcessedImage, T), PipelineError> {
         let (inspection, image) = inspect(
             bytes,
             &self.config.decode,
             &self.config.quality,
             Some(self.shrink_hint()),
         )?;
-        let renditions = render(&image, &self.config.renditions)?;
         let model_input = self.model_input(&image)?;
         let analysis = analyze(&Decoded {
             image: &image,
             model_input: &model_input,
             inspection: &inspection,
         });
+        let redaction = redaction(&analysis).filter(|r| !r.is_empty());
+        if let Some(redaction) = &redaction {
+            tracing::debug!(
+                blur = redaction.blur.len(),
+                fill = redaction.fill.len(),
+                "redacting the renditions"
+            );
+        }
+        let renditions = render_redacted(&image, &self.config.renditions, redaction.as_ref())?;
         Ok((
             ProcessedImage {
                 inspection,
@@ -168,6 +195,17 @@ impl Pipeline {
         bytes: Arc<[u8]>,
         analyze: impl FnOnce(&Decoded<'_>) -> T + Send + 'static,
     ) -> Result<(ProcessedImage, T), PipelineError> {
+        self.process_redacted_async(bytes, analyze, |_| None).await
+    }
+
+    /// [`Pipeline::process_redacted`] on the blocking pool, at most
+    /// `max_concurrency` at once.
+    pub async fn process_redacted_async<T: Send + 'static>(
+        &self,
+        bytes: Arc<[u8]>,
+        analyze: impl FnOnce(&Decoded<'_>) -> T + Send + 'static,
+        redaction: impl FnOnce(&T) -> Option<Redaction> + Send + 'static,
+    ) -> Result<(ProcessedImage, T), PipelineError> {
         let _permit = Arc::clone(&self.permits)
             .acquire_owned()
             .await
@@ -176,7 +214,7 @@ impl Pipeline {
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
-            pipeline.process_with(&bytes, analyze)
+            pipeline.process_redacted(&bytes, analyze, redaction)
         })
         .await
         .map_err(|e| PipelineError::Unavailable(format!("the processing task failed: {e}")))?
@@ -281,6 +319,119 @@ mod tests {
         let mut config = PipelineConfig::default();
         config.renditions[0].quality = 0;
         assert!(config.build().is_err());
+    }
+
+    #[test]
+    fn redacted_renditions_differ_from_plain_ones_only_inside_the_areas() {
+        use crate::encode::OutputFormat;
+        use crate::redact::MIN_MARGIN_PX;
+
+        let png = |name: &str, max_side| RenditionSpec {
+            name: name.into(),
+            max_side,
+            format: OutputFormat::Png,
+            quality: 80,
+            lossless: false,
+        };
+        let pipeline = PipelineConfig {
+            renditions: vec![png("thumb", 100), png("preview", 300)],
+            ..PipelineConfig::default()
+        }
+        .build()
+        .unwrap();
+        let bytes = jpeg(600, 400);
+        let face = [0.1_f32, 0.2, 0.2, 0.3];
+        let line = [[0.5_f32, 0.7], [0.9, 0.7], [0.9, 0.75], [0.5, 0.75]];
+        let plain = pipeline.process(&bytes).unwrap();
+        let (redacted, seen) = pipeline
+            .process_redacted(
+                &bytes,
+                |decoded| decoded.image.width(),
+                |&width| {
+                    assert_eq!(width, 600, "the redaction sees the analysis");
+                    Some(Redaction {
+                        blur: vec![face],
+                        fill: vec![line],
+                    })
+                },
+            )
+            .unwrap();
+        assert_eq!(seen, 600);
+        assert_eq!(
+            redacted.inspection, plain.inspection,
+            "the original is not redacted"
+        );
+        assert_eq!(redacted.model_input, plain.model_input);
+        let limits = DecodeLimits::default();
+        for (plain, redacted) in plain.renditions.iter().zip(&redacted.renditions) {
+            assert_eq!(
+                (plain.width, plain.height),
+                (redacted.width, redacted.height)
+            );
+            let a = crate::decode::decode(&plain.bytes, &limits)
+                .unwrap()
+                .image
+                .to_rgb8();
+            let b = crate::decode::decode(&redacted.bytes, &limits)
+                .unwrap()
+                .image
+                .to_rgb8();
+            let (w, h) = (f64::from(a.width()), f64::from(a.height()));
+            // The areas in this rendition's pixels, grown by their margins
+            // (and one pixel for rounding).
+            let grow = |size: f64, share: f64| (size * share).max(MIN_MARGIN_PX) + 1.0;
+            let [fx, fy, fw, fh] = face.map(f64::from);
+            let (mx, my) = (grow(fw * w, 0.15), grow(fh * h, 0.15));
+            let in_face = |x: f64, y: f64| {
+                (fx * w - mx..(fx + fw) * w + mx).contains(&x)
+                    && (fy * h - my..(fy + fh) * h + my).contains(&y)
+            };
+            let in_line = |x: f64, y: f64| {
+                (0.5 * w - 4.0..0.9 * w + 4.0).contains(&x)
+                    && (0.7 * h - 4.0..0.75 * h + 4.0).contains(&y)
+            };
+            let mut changed = 0;
+            for (x, y, pixel) in b.enumerate_pixels() {
+                if pixel != a.get_pixel(x, y) {
+                    let (cx, cy) = (f64::from(x) + 0.5, f64::from(y) + 0.5);
+                    assert!(
+                        in_face(cx, cy) || in_line(cx, cy),
+                        "{}: ({x}, {y}) changed",
+                        plain.name
+                    );
+                    changed += 1;
+                }
+            }
+            assert!(changed > 0, "{}: nothing redacted", plain.name);
+            let centre = ((0.7 * w) as u32, (0.725 * h) as u32);
+            assert_eq!(b.get_pixel(centre.0, centre.1), &Rgb([0, 0, 0]));
+        }
+        // No redaction: the plain renditions.
+        let (unredacted, ()) = pipeline
+            .process_redacted(&bytes, |_| (), |()| Some(Redaction::default()))
+            .unwrap();
+        assert_eq!(unredacted.renditions, plain.renditions);
+    }
+
+    #[tokio::test]
+    async fn async_redaction_matches_sync() {
+        let pipeline = PipelineConfig::default().build().unwrap();
+        let bytes: Arc<[u8]> = jpeg(640, 480).into();
+        let redaction = Redaction {
+            blur: vec![[0.4, 0.4, 0.2, 0.2]],
+            fill: vec![],
+        };
+        let wanted = redaction.clone();
+        let (expected, ()) = pipeline
+            .process_redacted(&bytes, |_| (), |()| Some(wanted))
+            .unwrap();
+        let (processed, ()) = pipeline
+            .process_redacted_async(bytes, |_| (), move |()| Some(redaction))
+            .await
+            .unwrap();
+        assert_eq!(processed.renditions, expected.renditions);
+        let plain = pipeline.process(&jpeg(640, 480)).unwrap();
+        assert_ne!(processed.renditions, plain.renditions);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
