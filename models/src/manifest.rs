@@ -198,6 +198,9 @@ pub enum Preprocess {
     /// The OCR page-orientation classifier (`models/src/ocr`).
     #[serde(rename = "ocr_orientation")]
     OcrOrientation(OcrOrientationPreprocess),
+    /// The face detector (`models/src/faces`).
+    #[serde(rename = "face_detection")]
+    FaceDetection(FaceDetectionPreprocess),
 }
 
 /// Image preprocessing: resize, centre crop, normalise, lay out.
@@ -339,6 +342,30 @@ pub struct OcrOrientationPreprocess {
     pub labels: String,
 }
 
+/// Face detection input: a letterbox. The image's long side is scaled to
+/// one of the detector's scales ([`crate::faces::FaceConfig::scales`], at
+/// most `size`) with `filter`, the result placed at the top left of a
+/// canvas of zeros whose sides are the scaled sides rounded up to a multiple
+/// of the largest stride; raw 0-255 values (no mean, no divisor), NCHW. The
+/// graph's input height and width are free (any multiple of the largest
+/// stride). It has four outputs per stride `S`: `cls_S` and `obj_S` (one
+/// score per cell), `bbox_S` (4 per cell) and `kps_S` (10 per cell), cells
+/// in row-major order over the canvas's `(height / S) x (width / S)` grid.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaceDetectionPreprocess {
+    /// The largest scale (long side) the detector may run at: the side
+    /// the model was trained at.
+    pub size: u32,
+    /// Resampling filter of the scaling.
+    pub filter: ResizeFilter,
+    /// Channel order of the tensor.
+    pub channels: ChannelOrder,
+    /// The strides of the output grids; each divides `size` and the
+    /// largest stride, the multiple the canvas is padded to.
+    pub strides: Vec<u32>,
+}
+
 /// Text preprocessing.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -442,6 +469,7 @@ impl Manifest {
                         ));
                     }
                 }
+                Preprocess::FaceDetection(spec) => check_face_detection(&what, model, spec)?,
             }
             sources.push((what, &model.source));
         }
@@ -466,6 +494,41 @@ impl Manifest {
         }
         Ok(())
     }
+}
+
+/// A face detector's strides divide its largest scale and the largest
+/// stride, and its one input is `[1 or batch, 3, height, width]` with free
+/// height and width (the canvas follows the image's shape).
+fn check_face_detection(
+    what: &str,
+    model: &ModelEntry,
+    spec: &FaceDetectionPreprocess,
+) -> Result<(), ModelError> {
+    let invalid = |message: &str| Err(ModelError::Manifest(format!("{what}: {message}")));
+    if spec.size == 0 || spec.size > 4096 {
+        return invalid("size must be in 1..=4096");
+    }
+    let largest = spec.strides.iter().copied().max().unwrap_or(0);
+    if spec.strides.is_empty()
+        || spec.strides.iter().any(|s| {
+            *s == 0 || !spec.size.is_multiple_of(*s) || !largest.is_multiple_of(*s)
+        })
+    {
+        return invalid(
+            "strides must be set, each positive and dividing size and the largest stride",
+        );
+    }
+    let input_fits = matches!(
+        model.inputs.as_slice(),
+        [input] if input.shape.len() == 4
+            && input.shape[1].fixed().is_none_or(|n| n == 3)
+            && input.shape[2].fixed().is_none()
+            && input.shape[3].fixed().is_none()
+    );
+    if !input_fits {
+        return invalid("needs one input of shape [batch, 3, height, width], height and width free");
+    }
+    Ok(())
 }
 
 fn check_std(what: &str, std: &[f32; 3]) -> Result<(), ModelError> {
@@ -553,6 +616,45 @@ mod tests {
         );
         let error = Manifest::parse(&missing).unwrap_err();
         assert!(error.to_string().contains("no asset `nope`"), "{error}");
+    }
+
+    #[test]
+    fn face_detection_strides_must_divide_the_input_side() {
+        let manifest = Manifest::embedded().unwrap();
+        let faces = manifest.model("faces").unwrap();
+        let Preprocess::FaceDetection(spec) = &faces.preprocess else {
+            panic!("faces must have face_detection preprocessing");
+        };
+        assert_eq!(
+            (spec.size, spec.strides.as_slice()),
+            (640, &[8, 16, 32][..])
+        );
+        assert_eq!(spec.channels, ChannelOrder::Bgr);
+        assert_eq!(faces.outputs.len(), 12);
+
+        let text = EMBEDDED.replacen("strides = [8, 16, 32]", "strides = [8, 16, 48]", 1);
+        let error = Manifest::parse(&text).unwrap_err();
+        assert!(
+            error.to_string().contains("model faces: strides"),
+            "{error}"
+        );
+        let text = EMBEDDED.replacen("strides = [8, 16, 32]", "strides = [8, 20, 32]", 1);
+        let error = Manifest::parse(&text).unwrap_err();
+        assert!(
+            error.to_string().contains("model faces: strides"),
+            "{error}"
+        );
+        // The canvas follows the image's shape: a fixed input side cannot take it.
+        let text = EMBEDDED.replacen(
+            "shape = [1, 3, \"height\", \"width\"]",
+            "shape = [1, 3, 640, 640]",
+            1,
+        );
+        let error = Manifest::parse(&text).unwrap_err();
+        assert!(
+            error.to_string().contains("[batch, 3, height, width]"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -21,11 +21,15 @@ pub enum TagSource {
     Check,
     /// Read from the text in the image.
     Ocr,
+    /// Found by the face detector (`person`, `face`, `group`).
+    Faces,
+    /// The document type the document rules decided (`doc_invoice`, ...).
+    Document,
 }
 
 impl TagSource {
     /// The stable name (`classifier`, `hierarchy`, `zero-shot`, `exif`,
-    /// `check`, `ocr`).
+    /// `check`, `ocr`, `faces`, `document`).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Classifier => "classifier",
@@ -34,6 +38,8 @@ impl TagSource {
             Self::Exif => "exif",
             Self::Check => "check",
             Self::Ocr => "ocr",
+            Self::Faces => "faces",
+            Self::Document => "document",
         }
     }
 }
