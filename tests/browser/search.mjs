@@ -38,8 +38,16 @@
 // close it with Escape; 11. words and text together send `text` and
 // `contains` in one search, and only the document comes back; 11a. the
 // phrase searched as words finds the document first, its card saying the
-// words were found in its text (in both languages); 12. a wrong key shows
-// an `api.unauthorized` error, said in the language.
+// words were found in its text (in both languages); 11b. the document-type
+// filter names the types in the language and sends `document_type=` (with
+// words, and alone: then the images of that type), and the ID-papers box
+// `include_id_papers=true`; 11c. the expiring-documents view: opened from
+// the view switch, it asks `/api/v1/documents/expiring?within=30d` and
+// shows the table or, with no documents (the test data has none), the
+// empty state, in the language; the window (`within=7d`, `90d`), "include
+// expired" and the customer each ask again; a language switch re-says it
+// in place with no request; back to the search; 12. a wrong key shows an
+// `api.unauthorized` error, said in the language.
 //
 // Fails (exit 1) on any broken step, on a console error, an uncaught page
 // error or a Content-Security-Policy violation, on an API call without the
@@ -159,6 +167,17 @@ const UI = {
     lineCount: (summary, n) => summary.includes(`${n} line`) || summary.includes(`${n} of`),
     copied: /Copied \d+ lines? to the clipboard/,
     unauthorized: 'The server refused this API key',
+    viewSearch: 'Image search',
+    viewExpiring: 'Expiring documents',
+    docTypeLabel: 'Document type',
+    docTypeAny: 'Any image',
+    idPapers: 'Include ID papers',
+    typeQuery: (type) => `type: ${type}`,
+    expiringHeading: 'Expiring documents',
+    expiringWindow: (days) => new RegExp(`within ${days} days`, 'i'),
+    expiringCount: /\d+ documents?/,
+    expiringNone: (days) => `No documents expire within ${days} days`,
+    daysLeft: /^(\d+ days?|expires today|expired \d+ days? ago)$/,
   },
   'zh-CN': {
     locale: 'zh-CN',
@@ -184,6 +203,46 @@ const UI = {
     lineCount: (summary, n) => summary.includes(`${n} 行`),
     copied: /已将 \d+ 行文字复制到剪贴板/,
     unauthorized: '服务器拒绝了此 API 密钥',
+    viewSearch: '图片搜索',
+    viewExpiring: '即将到期的证件',
+    docTypeLabel: '文件类型',
+    docTypeAny: '所有图片',
+    idPapers: '包含身份证件',
+    typeQuery: (type) => `文件类型：${type}`,
+    expiringHeading: '即将到期的证件',
+    expiringWindow: (days) => new RegExp(`${days} 天内`),
+    expiringCount: /\d+ 份证件/,
+    expiringNone: (days) => `${days} 天内没有到期的证件`,
+    daysLeft: /^(\d+ 天|今天到期|已过期 \d+ 天)$/,
+  },
+};
+// The built-in document types by their names in each language.
+const DOC_TYPE_NAMES = {
+  en: {
+    id_card: 'ID card',
+    passport: 'Passport',
+    driving_licence: 'Driving licence',
+    business_licence: 'Business licence',
+    invoice: 'Invoice',
+    receipt: 'Receipt',
+    bank_slip: 'Bank slip',
+    form: 'Form',
+    letter: 'Letter',
+    screenshot: 'Screenshot',
+    other_document: 'Other document',
+  },
+  'zh-CN': {
+    id_card: '身份证',
+    passport: '护照',
+    driving_licence: '驾驶证',
+    business_licence: '营业执照',
+    invoice: '发票',
+    receipt: '收据',
+    bank_slip: '银行回单',
+    form: '表格',
+    letter: '信件',
+    screenshot: '截图',
+    other_document: '其他文件',
   },
 };
 if (!Object.hasOwn(UI, lang)) {
@@ -264,7 +323,8 @@ async function pageWords(page) {
     const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       const parent = node.parentElement;
-      if (!parent || parent.closest('script, style, datalist, #results, #detail-meta, #detail-tags, #doc-lines')) continue;
+      if (!parent || parent.closest('script, style, datalist, #results, #detail-meta, #detail-tags, #doc-lines, ' +
+        '#paper-summary, #paper-fields, #expiring-rows')) continue;
       if (node.textContent.trim()) words.push(node.textContent.trim());
     }
     for (const node of document.querySelectorAll('[placeholder], [title], [aria-label], [alt]')) {
@@ -299,6 +359,8 @@ async function assertPageIn(page, inLang, { scan = true } = {}) {
     useKey: document.querySelector('#key-form button[type="submit"]').textContent,
     legend: document.querySelector('.filters legend').textContent,
     docHeading: document.querySelector('#doc-heading').textContent,
+    views: Object.fromEntries([...document.querySelectorAll('.view-option')].map((b) => [b.dataset.view, b.textContent])),
+    expiringHeading: document.querySelector('#expiring-heading').textContent,
   }));
   check(state.htmlLang === inLang, `<html lang> is ${JSON.stringify(state.htmlLang)}, expected ${inLang}`);
   check(state.pageLang === inLang, `the page says its language is ${state.pageLang}, expected ${inLang}`);
@@ -309,6 +371,12 @@ async function assertPageIn(page, inLang, { scan = true } = {}) {
   check(state.useKey === want.useKey, `the key button says ${JSON.stringify(state.useKey)}`);
   check(state.legend.startsWith(want.filters), `the filters legend is ${JSON.stringify(state.legend)}`);
   check(state.docHeading === want.docHeading, `the document view's heading is ${JSON.stringify(state.docHeading)}`);
+  check(state.views.search === want.viewSearch && state.views.expiring === want.viewExpiring,
+    `the view switch says ${JSON.stringify(state.views)}`);
+  check(state.expiringHeading === want.expiringHeading, `the expiring view's heading is ${JSON.stringify(state.expiringHeading)}`);
+  check(await page.getByLabel(want.docTypeLabel, { exact: true }).count() === 1,
+    `the document-type filter has no "${want.docTypeLabel}" label`);
+  check(await page.getByLabel(want.idPapers, { exact: true }).count() === 1, `no "${want.idPapers}" box`);
   check(await page.getByLabel(want.apiKey, { exact: true }).count() === 1, `the key field has no "${want.apiKey}" label`);
   check(await page.getByLabel(want.search, { exact: true }).count() === 1, `the search field has no "${want.search}" label`);
   check(await page.getByLabel(want.contains, { exact: true }).count() === 1,
@@ -443,6 +511,118 @@ function nextSearchRequest(page) {
     (request) => new URL(request.url()).pathname === '/api/v1/search',
     { timeout: STEP_TIMEOUT_MS },
   ).then((request) => new URL(request.url()).searchParams);
+}
+
+// Sends the search form from the text field and waits for its answer to
+// be shown (also an empty one): the parameters sent, and what the grid and
+// the status line then say.
+async function searchAndSettle(page) {
+  const request = nextSearchRequest(page);
+  const answer = page.waitForResponse((response) => new URL(response.url()).pathname === '/api/v1/search',
+    { timeout: STEP_TIMEOUT_MS });
+  await page.locator('#text').press('Enter');
+  const sent = await request;
+  const response = await answer;
+  check(response.ok(), `the search ${sent} answered ${response.status()}: ${await response.text().catch(() => '')}`);
+  await page.waitForFunction(() => !document.querySelector('#results').hasAttribute('aria-busy'), null,
+    { timeout: STEP_TIMEOUT_MS }).catch(() => {
+    throw new StepFailure(`the answer to ${sent} was not shown`);
+  });
+  const shown = await page.evaluate(() => ({
+    filenames: [...document.querySelectorAll('#results li[data-image-id]')].map((li) => li.dataset.filename),
+    empty: document.querySelector('#results li.empty') ? document.querySelector('#results li.empty').textContent : null,
+    status: document.querySelector('#status').textContent,
+    error: document.querySelector('#error').hidden ? null : document.querySelector('#error').textContent,
+  }));
+  check(shown.error === null, `the search ${sent} showed an error: ${shown.error}`);
+  return { sent, ...shown };
+}
+
+// The next request for the expiry list, as its parameters, and its answer.
+function nextExpiring(page) {
+  const isList = (url) => new URL(url).pathname === '/api/v1/documents/expiring';
+  const request = page.waitForRequest((r) => isList(r.url()), { timeout: STEP_TIMEOUT_MS })
+    .then((r) => new URL(r.url()).searchParams);
+  const response = page.waitForResponse((r) => isList(r.url()), { timeout: STEP_TIMEOUT_MS });
+  return {
+    async settle(what) {
+      const sent = await request;
+      const answer = await response;
+      const body = await answer.text().catch(() => '');
+      check(answer.ok(), `${what}: GET /api/v1/documents/expiring?${sent} answered ${answer.status()}: ${body}`);
+      let data;
+      try {
+        data = JSON.parse(body);
+      } catch {
+        throw new StepFailure(`${what}: the expiry list is not JSON: ${body.slice(0, 200)}`);
+      }
+      check(Array.isArray(data.documents), `${what}: the answer has no documents list: ${body.slice(0, 200)}`);
+      return { sent, data };
+    },
+  };
+}
+
+// The expiring view once it shows the answer for a `days` window: its
+// status line, rows (each cell's text) and empty state.
+async function expiringShown(page, days) {
+  await page.waitForFunction(
+    (days) => {
+      const view = document.querySelector('#expiring-view');
+      return !view.hidden && !view.hasAttribute('aria-busy') && view.dataset.within === String(days) &&
+        ['rows', 'empty', 'error'].includes(view.dataset.state);
+    },
+    days,
+    { timeout: STEP_TIMEOUT_MS },
+  ).catch(async () => {
+    const status = await page.locator('#expiring-status').textContent().catch(() => '');
+    throw new StepFailure(`the expiring view did not show the ${days}-day list (status: ${JSON.stringify(status)})`);
+  });
+  return page.evaluate(() => {
+    const view = document.querySelector('#expiring-view');
+    const error = document.querySelector('#expiring-error');
+    const table = document.querySelector('#expiring-table');
+    const empty = document.querySelector('#expiring-empty');
+    return {
+      state: view.dataset.state,
+      status: document.querySelector('#expiring-status').textContent,
+      error: error.hidden ? null : error.textContent,
+      tableShown: !table.hidden,
+      rows: [...document.querySelectorAll('#expiring-rows tr')].map((tr) => ({
+        cells: [...tr.cells].map((td) => td.textContent.trim()),
+        type: tr.querySelector('.expiring-type') ? tr.querySelector('.expiring-type').dataset.type || null : null,
+      })),
+      empty: empty.hidden ? null : empty.textContent,
+      searchHidden: document.querySelector('#search-view').hidden,
+      pressed: [...document.querySelectorAll('.view-option[aria-pressed="true"]')].map((b) => b.dataset.view),
+      heading: document.querySelector('#expiring-heading').textContent,
+    };
+  });
+}
+
+// Checks the expiring view against the API's answer, in `inLang`.
+function checkExpiring(shown, data, days, inLang, what) {
+  const want = UI[inLang];
+  check(shown.error === null, `${what}: the expiring view shows an error: ${shown.error}`);
+  check(shown.heading === want.expiringHeading, `${what}: the expiring view's heading is ${JSON.stringify(shown.heading)}`);
+  check(want.expiringWindow(days).test(shown.status) && want.expiringCount.test(shown.status),
+    `${what}: the status line does not give the ${days}-day window and the count in ${inLang}: ${JSON.stringify(shown.status)}`);
+  if (data.documents.length === 0) {
+    check(shown.state === 'empty' && !shown.tableShown && shown.rows.length === 0,
+      `${what}: no documents, yet the view is ${shown.state} with ${shown.rows.length} rows`);
+    check(shown.empty !== null && shown.empty.includes(want.expiringNone(days)),
+      `${what}: the empty state does not say "${want.expiringNone(days)}": ${JSON.stringify(shown.empty)}`);
+    return;
+  }
+  check(shown.state === 'rows' && shown.tableShown && shown.empty === null,
+    `${what}: ${data.documents.length} documents, yet the view is ${shown.state}`);
+  check(shown.rows.length === data.documents.length,
+    `${what}: ${shown.rows.length} rows for ${data.documents.length} documents`);
+  shown.rows.forEach((row, index) => {
+    check(row.cells.length === 6 && row.cells[0] && row.cells[0] !== '—', `${what}: row ${index} is ${JSON.stringify(row.cells)}`);
+    check(want.daysLeft.test(row.cells[1]), `${what}: row ${index} gives the days left as ${JSON.stringify(row.cells[1])}`);
+    const name = DOC_TYPE_NAMES[inLang][row.type];
+    check(!name || row.cells[2] === name, `${what}: row ${index} names ${row.type} ${JSON.stringify(row.cells[2])}, expected ${name}`);
+  });
 }
 
 // Where the outlines' SVG and the preview are on screen, and whether every
@@ -849,6 +1029,10 @@ async function main() {
     matching: document.querySelectorAll('#doc-lines .doc-line.is-match').length,
     summary: document.querySelector('#doc-summary').textContent,
     outlined: document.querySelectorAll('#detail-outlines polygon').length,
+    paper: document.querySelector('#paper').hidden ? null : {
+      type: document.querySelector('#paper').dataset.type,
+      name: document.querySelector('#paper-summary .paper-type').textContent,
+    },
   }));
   check(view.title.includes(documentName), `the dialog title is ${JSON.stringify(view.title)}, expected ${documentName}`);
   check(view.docShown && view.heading === ui.docHeading, `the dialog shows no "${ui.docHeading}" section`);
@@ -857,6 +1041,11 @@ async function main() {
   check(view.matching >= 1, `no line is marked as holding "${phrase}"`);
   check(ui.lineCount(view.summary, view.lines.length),
     `the summary does not give the line count: ${JSON.stringify(view.summary)}`);
+  // When a document was recognised, its type is named in the language.
+  if (view.paper && DOC_TYPE_NAMES[lang][view.paper.type]) {
+    check(view.paper.name === DOC_TYPE_NAMES[lang][view.paper.type],
+      `the dialog names the document type ${view.paper.type} ${JSON.stringify(view.paper.name)}`);
+  }
   checkOnImage(await outlineGeometry(page), 'at 1280x900');
   for (const size of [{ width: 900, height: 700 }, { width: 700, height: 900 }]) {
     await page.setViewportSize(size);
@@ -1022,6 +1211,119 @@ async function main() {
   await assertNoCspViolations(page);
   passed('11a', `searched the words ${phrase}: first ${words.first}, why ${JSON.stringify(found)} (${otherLang}: ${JSON.stringify(foundOther)})`);
 
+  // 11b. The document-type filter: the types by their names in the
+  // language; with words it narrows the search, alone it lists the images
+  // of that type; the ID-papers box sends include_id_papers.
+  step('11b document type filter');
+  const typeOptions = await page.evaluate(() => [...document.querySelectorAll('#document-type option')]
+    .map((option) => [option.value, option.textContent]));
+  check(typeOptions.length > 1 && typeOptions[0][0] === '' && typeOptions[0][1] === ui.docTypeAny,
+    `the document-type filter does not start with "${ui.docTypeAny}": ${JSON.stringify(typeOptions)}`);
+  for (const [type, name] of Object.entries(DOC_TYPE_NAMES[lang])) {
+    check(typeOptions.some(([value, text]) => value === type && text === name),
+      `the document-type filter does not offer ${type} as ${JSON.stringify(name)}: ${JSON.stringify(typeOptions)}`);
+  }
+  const invoiceName = DOC_TYPE_NAMES[lang].invoice;
+  await page.locator('#document-type').selectOption('invoice');
+  await clearField(page, '#contains');
+  await clearField(page, '#text');
+  await page.keyboard.type('a printed page');
+  const typed = await searchAndSettle(page);
+  check(typed.sent.getAll('document_type').join() === 'invoice' && typed.sent.get('text') === 'a printed page' &&
+    !typed.sent.has('include_id_papers'),
+  `words with the invoice type sent ${typed.sent}, expected text=a printed page&document_type=invoice`);
+  await clearField(page, '#text');
+  await page.locator('#include-id-papers').focus();
+  await page.keyboard.press('Space');
+  check(await page.locator('#include-id-papers').isChecked(), 'Space did not tick the ID-papers box');
+  const byType = await searchAndSettle(page);
+  check(byType.sent.getAll('document_type').join() === 'invoice' && byType.sent.get('include_id_papers') === 'true' &&
+    !byType.sent.has('text') && !byType.sent.has('contains'),
+  `the invoice type alone sent ${byType.sent}, expected document_type=invoice&include_id_papers=true only`);
+  check(byType.status.includes(ui.typeQuery(invoiceName)) && ui.hits.test(byType.status),
+    `the status line does not say the type and count: ${JSON.stringify(byType.status)}`);
+  // The option names follow the language.
+  await switchLanguage(page, otherLang);
+  const otherName = await page.locator('#document-type option:checked').textContent();
+  check(otherName === DOC_TYPE_NAMES[otherLang].invoice, `in ${otherLang} the chosen type reads ${JSON.stringify(otherName)}`);
+  await switchLanguage(page, lang);
+  await page.locator('#document-type').selectOption('');
+  await page.locator('#include-id-papers').uncheck();
+  watcher.assertClean();
+  await assertNoCspViolations(page);
+  passed('11b', `the type filter sent document_type=invoice with words (${typed.filenames.length} hits) and alone with ` +
+    `include_id_papers=true (${byType.filenames.length} hits: ${byType.filenames.join(', ') || 'none'})`);
+
+  // 11c. The expiring documents: the view, its window, "include
+  // expired" and customer each ask again; said in the language.
+  step('11c expiring documents');
+  let listing = nextExpiring(page);
+  await page.locator('.view-option[data-view="expiring"]').focus();
+  await page.keyboard.press('Enter');
+  let listed = await listing.settle('opening the view');
+  check(listed.sent.get('within') === '30d' && !listed.sent.has('customer') && !listed.sent.has('include_expired'),
+    `opening the view asked ${listed.sent}, expected within=30d`);
+  check(listed.data.within_days === 30, `the answer is for ${listed.data.within_days} days, expected 30`);
+  let expiringView = await expiringShown(page, 30);
+  check(expiringView.searchHidden && expiringView.pressed.join() === 'expiring',
+    `the expiring view did not replace the search (pressed: ${expiringView.pressed})`);
+  checkExpiring(expiringView, listed.data, 30, lang, '30 days');
+  const initialDocuments = listed.data.documents.length;
+  // The window.
+  listing = nextExpiring(page);
+  await page.locator('#expiring-within').selectOption('7');
+  listed = await listing.settle('the 7-day window');
+  check(listed.sent.get('within') === '7d', `choosing 7 days asked ${listed.sent}, expected within=7d`);
+  checkExpiring(await expiringShown(page, 7), listed.data, 7, lang, '7 days');
+  // Expired ones too.
+  listing = nextExpiring(page);
+  await page.locator('#expiring-expired').focus();
+  await page.keyboard.press('Space');
+  listed = await listing.settle('including expired documents');
+  check(listed.sent.get('within') === '7d' && listed.sent.get('include_expired') === 'true',
+    `ticking "include expired" asked ${listed.sent}, expected within=7d&include_expired=true`);
+  checkExpiring(await expiringShown(page, 7), listed.data, 7, lang, '7 days, expired too');
+  // One customer, then the longest window.
+  listing = nextExpiring(page);
+  await page.locator('#expiring-customer').focus();
+  await page.keyboard.type('c1');
+  await page.keyboard.press('Enter');
+  listed = await listing.settle('customer c1');
+  check(listed.sent.get('customer') === 'c1' && listed.sent.get('within') === '7d' && listed.sent.get('include_expired') === 'true',
+    `the customer c1 asked ${listed.sent}`);
+  expiringView = await expiringShown(page, 7);
+  checkExpiring(expiringView, listed.data, 7, lang, 'customer c1');
+  if (listed.data.documents.length === 0) {
+    check(expiringView.empty.includes('c1'), `the empty state does not name the customer: ${JSON.stringify(expiringView.empty)}`);
+  }
+  listing = nextExpiring(page);
+  await page.locator('#expiring-within').selectOption('90');
+  listed = await listing.settle('the 90-day window');
+  check(listed.sent.get('within') === '90d' && listed.sent.get('customer') === 'c1',
+    `choosing 90 days asked ${listed.sent}, expected within=90d&customer=c1`);
+  expiringView = await expiringShown(page, 90);
+  checkExpiring(expiringView, listed.data, 90, lang, '90 days');
+  // The other language, in place: no new request; and back.
+  const askedBefore = watcher.requests.length;
+  await switchLanguage(page, otherLang);
+  checkExpiring(await expiringShown(page, 90), listed.data, 90, otherLang, `90 days in ${otherLang}`);
+  await switchLanguage(page, lang);
+  checkExpiring(await expiringShown(page, 90), listed.data, 90, lang, '90 days, back');
+  const expiringAgain = watcher.requests.slice(askedBefore);
+  check(expiringAgain.length === 0, `switching the language sent requests: ${expiringAgain.join(', ')}`);
+  await assertI18nComplete(page);
+  // Back to the search, as it was.
+  await page.locator('.view-option[data-view="search"]').focus();
+  await page.keyboard.press('Enter');
+  check(await page.locator('#text').isVisible() && !(await page.locator('#expiring-view').isVisible()),
+    'the search view did not come back');
+  check(watcher.requests.length === askedBefore, 'going back to the search sent a request');
+  watcher.assertClean();
+  await assertNoCspViolations(page);
+  const expiringSaid = expiringView.state === 'empty' ? expiringView.empty : `${expiringView.rows.length} rows`;
+  passed('11c', `the expiring view asked within=30d (${initialDocuments} documents), 7d, include_expired, customer=c1, ` +
+    `90d; shows: ${expiringSaid}`);
+
   // 12. A wrong key shows the API's error, in a tab of its own.
   step('12 wrong key');
   const other = await context.newPage();
@@ -1068,6 +1370,9 @@ async function main() {
     contains_hits: contains.count,
     both_hits: both.filenames,
     first_words_hit: words.first,
+    document_type_of_document: view.paper ? view.paper.type : null,
+    invoice_type_hits: byType.filenames,
+    expiring_documents: initialDocuments,
     outlined_lines: view.outlined,
     text_lines: view.lines.length,
     copied_chars: clipboard.length,

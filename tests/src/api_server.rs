@@ -68,11 +68,13 @@ fn start() -> ApiServer {
             tenant: "acme".into(),
             sha256: acme_digest,
             name: Some("tests".into()),
+            personal_data: false,
         },
         ApiKeyConfig {
             tenant: "other".into(),
             sha256: other_digest,
             name: None,
+            personal_data: false,
         },
     ];
     config.validate().unwrap();

@@ -204,6 +204,8 @@ pub fn new_image(tenant: &TenantId, n: u64) -> NewImage {
         labels: BTreeMap::from([("crm".to_owned(), format!("case-{}", n % 5))]),
         model_versions,
         ocr,
+        faces: None,
+        document: None,
         vectors: ImageVectors {
             image: unit_vector(&mut rng, 1280),
             semantic: Some(unit_vector(&mut rng, 512)),

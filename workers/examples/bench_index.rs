@@ -230,6 +230,8 @@ fn synthetic(rng: &mut Rng, bases: &[Base], n: usize) -> NewImage {
         labels: BTreeMap::new(),
         model_versions: BTreeMap::from([("classifier".into(), "bench".into())]),
         ocr: None,
+        faces: None,
+        document: None,
         vectors: ImageVectors {
             image: mix(rng, &a.image, &b.image, weight),
             semantic: Some(mix(rng, &a.semantic, &b.semantic, weight)),
@@ -946,6 +948,8 @@ mod fill {
                 )]),
                 model_versions: self.versions.clone(),
                 ocr: Some(ocr),
+                faces: None,
+                document: None,
                 vectors: ImageVectors {
                     image: mix(rng, &a.image, &b.image, weight),
                     semantic: Some(mix(rng, &a.semantic, &b.semantic, weight)),

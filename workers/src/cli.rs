@@ -43,6 +43,12 @@ pub enum Command {
     Duplicates(DuplicatesArgs),
     /// Count a tenant's images by tag, customer, project, format, month.
     Stats(StatsArgs),
+    /// List a tenant's documents (ID papers, licences) that expire soon.
+    Expiring(ExpiringArgs),
+    /// Publish the expiry reminders that are due (`document.expiring`,
+    /// `document.expired`), each once per document and threshold: run it
+    /// from a timer, or let workers do it (`[reminders] enabled`).
+    Reminders(RemindersArgs),
     /// Consume the jobs queue (RabbitMQ) until SIGTERM/SIGINT.
     Worker(WorkerArgs),
     /// Publish upload jobs for files or directories (what a CRM does).
@@ -148,7 +154,7 @@ pub struct IngestArgs {
     clap::ArgGroup::new("query")
         .required(true)
         .multiple(true)
-        .args(["text", "image", "like", "contains"])
+        .args(["text", "image", "like", "contains", "document_types"])
 ))]
 pub struct SearchArgs {
     /// The tenant to search in (with --server: the key's tenant).
@@ -179,6 +185,10 @@ pub struct SearchArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Show personal fields (ID numbers, names, birth dates, the text of
+    /// ID papers) whole instead of masked.
+    #[arg(long)]
+    pub show_personal: bool,
 }
 
 fn parse_lang(value: &str) -> Result<imgtag_models::Lang, String> {
@@ -206,6 +216,13 @@ pub struct FilterArgs {
     /// Include images the NSFW model flagged.
     #[arg(long)]
     pub include_sensitive: bool,
+    /// Include identity papers (ID cards, passports, driving licences).
+    #[arg(long)]
+    pub include_id_papers: bool,
+    /// Only documents of this type (`invoice`, `passport`, `none` for
+    /// photos, or a tenant's own; repeatable: any of them).
+    #[arg(long = "document-type", value_name = "TYPE")]
+    pub document_types: Vec<String>,
     /// Only images whose text (read by OCR) contains this: a substring for
     /// Chinese and Japanese, whole words and numbers otherwise.
     #[arg(long, value_name = "TEXT")]
@@ -228,6 +245,64 @@ pub struct DuplicatesArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Arguments of `imgtag expiring`.
+#[derive(Debug, clap::Args)]
+pub struct ExpiringArgs {
+    /// The tenant.
+    #[arg(long)]
+    pub tenant: String,
+    /// The window: documents expiring within this many days (`30d`, `30`,
+    /// `12w`).
+    #[arg(long, default_value = "30d", value_parser = parse_days)]
+    pub within: u32,
+    /// Only this customer's documents.
+    #[arg(long)]
+    pub customer: Option<String>,
+    /// Also list documents that have expired already.
+    #[arg(long)]
+    pub include_expired: bool,
+    /// Count from this day (`YYYY-MM-DD`; default: today, UTC).
+    #[arg(long, value_name = "DATE")]
+    pub today: Option<chrono::NaiveDate>,
+    /// Show personal fields (names, document numbers) whole.
+    #[arg(long)]
+    pub show_personal: bool,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `imgtag reminders`.
+#[derive(Debug, clap::Args)]
+pub struct RemindersArgs {
+    /// The tenants to sweep (repeatable; default: `[reminders] tenants`).
+    #[arg(long = "tenant")]
+    pub tenants: Vec<String>,
+    /// Count from this day (`YYYY-MM-DD`; default: `[reminders] today`,
+    /// else today, UTC).
+    #[arg(long, value_name = "DATE")]
+    pub today: Option<chrono::NaiveDate>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A number of days: `30`, `30d` or `4w`.
+pub fn parse_days(text: &str) -> Result<u32, String> {
+    let text = text.trim();
+    let (number, factor) = if let Some(weeks) = text.strip_suffix('w') {
+        (weeks, 7)
+    } else {
+        (text.strip_suffix('d').unwrap_or(text), 1)
+    };
+    number
+        .parse::<u32>()
+        .ok()
+        .and_then(|n| n.checked_mul(factor))
+        .filter(|&days| days <= 3660)
+        .ok_or_else(|| format!("{text:?}: give days (30, 30d) or weeks (4w), at most 3660 days"))
 }
 
 /// Arguments of `imgtag stats`.

@@ -25,6 +25,7 @@ use crate::error::AppError;
 use crate::index::IndexConfig;
 use crate::jobs::SourcesConfig;
 use crate::process::ORIGINAL;
+use crate::reminders::RemindersConfig;
 use crate::store::StoreConfig;
 use crate::telemetry::LoggingConfig;
 
@@ -63,6 +64,10 @@ pub struct Config {
     pub worker: WorkerConfig,
     /// The HTTP API (`imgtag serve`) and its keys.
     pub api: ApiConfig,
+    /// Expiry reminders (`imgtag reminders`, and the worker's own sweeps).
+    pub reminders: RemindersConfig,
+    /// Redacted renditions of identity papers.
+    pub privacy: PrivacyConfig,
     /// Log format.
     pub logging: LoggingConfig,
 }
@@ -83,8 +88,47 @@ impl Default for Config {
             broker: BrokerConfig::default(),
             worker: WorkerConfig::default(),
             api: ApiConfig::default(),
+            reminders: RemindersConfig::default(),
+            privacy: PrivacyConfig::default(),
             logging: LoggingConfig::default(),
         }
+    }
+}
+
+/// `[privacy]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrivacyConfig {
+    /// Document types whose renditions have faces blurred and ID-number
+    /// lines masked (the original is kept as it was).
+    pub redact_types: Vec<String>,
+    /// Blur the faces in the renditions of every image.
+    pub redact_all_faces: bool,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        Self {
+            redact_types: vec!["id_card".into(), "passport".into(), "driving_licence".into()],
+            redact_all_faces: false,
+        }
+    }
+}
+
+impl PrivacyConfig {
+    /// Checks the values; the error names the key.
+    pub fn validate(&self) -> Result<(), String> {
+        for name in &self.redact_types {
+            if imgtag_documents::DocumentType::parse(name).is_none() {
+                return Err(format!("redact_types: {name:?} is no document type"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether renditions of a `doc_type` document are redacted.
+    pub fn redacts(&self, doc_type: &imgtag_documents::DocumentType) -> bool {
+        self.redact_types.iter().any(|t| t == doc_type.as_str())
     }
 }
 
@@ -183,6 +227,8 @@ impl Config {
         self.broker.validate().map_err(section("broker"))?;
         self.worker.validate().map_err(section("worker"))?;
         self.api.validate().map_err(section("api"))?;
+        self.reminders.validate().map_err(section("reminders"))?;
+        self.privacy.validate().map_err(section("privacy"))?;
         for name in self.vocabularies.keys() {
             crate::index::ids::validate_identifier("vocabulary", name, 64)
                 .map_err(|e| AppError::Config(format!("vocabularies: {e}")))?;

@@ -14,7 +14,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::index::{ImageId, NsfwRecord, RenditionRecord};
+use crate::index::{DocumentRecord, ImageId, NsfwRecord, RenditionRecord};
 use crate::jobs::Job;
 use crate::process::{JobOutcome, OcrSummary, OutcomeKind};
 
@@ -125,6 +125,13 @@ pub struct ResultEvent {
     /// The text read in the image (bounded; the image API has all of it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ocr: Option<OcrSummary>,
+    /// How many faces were found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faces: Option<usize>,
+    /// The document the image shows: type, evidence, key fields (personal
+    /// fields masked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<DocumentRecord>,
     /// Stored renditions (object-store keys), by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub renditions: BTreeMap<String, RenditionRecord>,
@@ -165,6 +172,8 @@ impl ResultEvent {
             tags: outcome.tags.clone(),
             nsfw: outcome.nsfw,
             ocr: outcome.ocr.clone(),
+            faces: outcome.faces,
+            document: outcome.document.clone(),
             renditions: outcome.renditions.clone(),
             duplicates: outcome.duplicates.clone(),
             models: outcome.models.clone(),
@@ -212,6 +221,8 @@ impl ResultEvent {
             tags: Vec::new(),
             nsfw: None,
             ocr: None,
+            faces: None,
+            document: None,
             renditions: BTreeMap::new(),
             duplicates: Vec::new(),
             models: Vec::new(),

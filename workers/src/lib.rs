@@ -23,6 +23,7 @@ pub mod index;
 pub mod input;
 pub mod jobs;
 pub mod process;
+pub mod reminders;
 pub mod service;
 pub mod store;
 pub mod telemetry;

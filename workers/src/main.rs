@@ -9,8 +9,8 @@ use clap::Parser;
 use imgtag_workers::api::discovery::locked_hint;
 use imgtag_workers::cli::{Cli, Command};
 use imgtag_workers::commands::{
-    api_key, classify, convert, dlq, duplicates, index, ingest, inspect, ocr, publish, reprocess,
-    search, serve, stats, tag, worker,
+    api_key, classify, convert, dlq, duplicates, expiring, index, ingest, inspect, ocr, publish,
+    reminders, reprocess, search, serve, stats, tag, worker,
 };
 use imgtag_workers::telemetry;
 use imgtag_workers::{AppError, Config};
@@ -105,6 +105,18 @@ fn run(cli: &Cli) -> Result<ExitCode, AppError> {
             let output = stats::run(&config, args)?;
             print(args.json, &output, true, |out| {
                 stats::write_text(&output, out)
+            })
+        }
+        Command::Expiring(args) => {
+            let output = expiring::run(&config, args)?;
+            print(args.json, &output, true, |out| {
+                expiring::write_table(&output, out)
+            })
+        }
+        Command::Reminders(args) => {
+            let report = reminders::run(&config, args)?;
+            print(args.json, &report, true, |out| {
+                reminders::write_text(&report, out)
             })
         }
         Command::Worker(args) => {

@@ -85,10 +85,7 @@ fn info_backup_restore_and_a_held_store() {
     );
     runtime.block_on(async {
         let index = Index::open(&index_config(&restored_dir)).await.unwrap();
-        let everything = ImageFilter {
-            include_sensitive: true,
-            ..ImageFilter::default()
-        };
+        let everything = ImageFilter::everything();
         assert_eq!(index.tenant(tenant).count(&everything).await.unwrap(), 40);
     });
 }

@@ -95,10 +95,7 @@ fn skipped(what: &str) {
 }
 
 fn everything() -> ImageFilter {
-    ImageFilter {
-        include_sensitive: true,
-        ..ImageFilter::default()
-    }
+    ImageFilter::everything()
 }
 
 fn ids(images: &[NewImage]) -> BTreeSet<ImageId> {

@@ -89,10 +89,7 @@ fn acknowledged_writes_survive_kill_9() {
     async_runtime().block_on(async {
         let index = Index::open(&index_config(dir.path())).await.unwrap();
         let scope = index.tenant(tenant());
-        let everything = ImageFilter {
-            include_sensitive: true,
-            ..ImageFilter::default()
-        };
+        let everything = ImageFilter::everything();
         let count = scope.count(&everything).await.unwrap();
         assert!(
             count >= acknowledged * BATCH,

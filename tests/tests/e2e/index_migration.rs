@@ -75,10 +75,7 @@ fn a_store_of_the_retired_text_space_migrates_without_losing_an_image() {
 
         let index = Index::open(&config).await.unwrap();
         let scope = index.tenant(tenant.clone());
-        let everything = ImageFilter {
-            include_sensitive: true,
-            ..ImageFilter::default()
-        };
+        let everything = ImageFilter::everything();
         assert_eq!(scope.count(&everything).await.unwrap(), 40);
         for (image, id) in images.iter().zip(&ids) {
             let stored = scope.get(*id, true).await.unwrap();

@@ -159,6 +159,8 @@ fn ingest_search_and_reprocess_the_samples() {
             labels: record.labels.clone(),
             model_versions: versions,
             ocr: record.ocr.clone(),
+            faces: record.faces.clone(),
+            document: record.document.clone(),
             vectors: stored.vectors.unwrap(),
         };
         scope.upsert(vec![old]).await.unwrap();

@@ -9,6 +9,7 @@ mod classify;
 mod cli;
 mod convert;
 mod corpus;
+mod documents;
 mod hierarchy;
 mod index_cli;
 mod index_contract;

@@ -208,20 +208,23 @@ fn ingest(work: &Path, uploads: &Path, env: &[(&str, &str)]) -> BTreeMap<String,
 
 /// Filenames of a `search --contains` answer.
 fn contains(work: &Path, phrase: &str) -> BTreeSet<String> {
-    let output = imgtag_in(
-        work,
-        &[
-            "search",
-            "--tenant",
-            "acme",
-            "--contains",
-            phrase,
-            "--json",
-            "--limit",
-            "50",
-        ],
-        &[],
-    );
+    contains_with(work, phrase, &["--include-id-papers"])
+}
+
+/// The files whose text contains `phrase`, with more search arguments.
+fn contains_with(work: &Path, phrase: &str, extra: &[&str]) -> BTreeSet<String> {
+    let mut args = vec![
+        "search",
+        "--tenant",
+        "acme",
+        "--contains",
+        phrase,
+        "--json",
+        "--limit",
+        "50",
+    ];
+    args.extend_from_slice(extra);
+    let output = imgtag_in(work, &args, &[]);
     let answer: Value = serde_json::from_str(&succeeded(&output)).unwrap();
     answer["hits"]
         .as_array()
@@ -243,10 +246,7 @@ fn records(work: &Path) -> BTreeMap<String, StoredImage> {
         let page = index
             .tenant(TenantId::new("acme").unwrap())
             .scroll(
-                &ImageFilter {
-                    include_sensitive: true,
-                    ..ImageFilter::default()
-                },
+                &ImageFilter::everything(),
                 None,
                 100,
                 true,
@@ -357,6 +357,10 @@ fn ingest_reads_documents_leaves_photos_and_finds_their_text() {
         "a two-character name"
     );
     assert_eq!(contains(work, "李明华"), names(&["id_card.png"]));
+    assert!(
+        contains_with(work, "李明华", &[]).is_empty(),
+        "ID papers are left out unless asked for"
+    );
     assert_eq!(
         contains(work, "coca-cola 330ML"),
         names(&["receipt_photo.jpg"]),
@@ -457,7 +461,7 @@ fn reprocessing_stale_images_adds_text_and_changes_nothing_else() {
             record
                 .tag_scores
                 .iter()
-                .filter(|(_, t)| !matches!(t.analyzer.as_str(), "ocr" | "quality"))
+                .filter(|(_, t)| !matches!(t.analyzer.as_str(), "ocr" | "quality" | "document"))
                 .map(|(n, t)| (n.clone(), t.clone()))
                 .collect::<BTreeMap<_, _>>()
         };

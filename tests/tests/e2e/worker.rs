@@ -28,10 +28,7 @@ fn points(broker: &TestBroker, tenant: &str) -> u64 {
         let index = Index::open(&config).await.unwrap();
         index
             .tenant(TenantId::new(tenant).unwrap())
-            .count(&ImageFilter {
-                include_sensitive: true,
-                ..ImageFilter::default()
-            })
+            .count(&ImageFilter::everything())
             .await
             .unwrap()
     })

@@ -18,6 +18,8 @@
 //! the stored record is kept as it is.
 
 pub mod classifier;
+pub mod document;
+pub mod faces;
 pub mod nsfw;
 pub mod ocr;
 pub mod plan;
@@ -41,6 +43,8 @@ register_analyzers! {
     semantic: Semantic => semantic::SemanticAnalyzer,
     ocr: Ocr => ocr::OcrAnalyzer,
     quality: Quality => quality::QualityAnalyzer,
+    faces: Faces => faces::FacesAnalyzer,
+    document: Document => document::DocumentAnalyzer,
 }
 
 impl AnalyzersConfig {

@@ -114,9 +114,11 @@ mod tests {
         let plan = Plan::rewrite(&set(&[AnalyzerId::Ocr]), &all());
         assert_eq!(
             plan.written(),
-            &set(&[AnalyzerId::Ocr, AnalyzerId::Quality]),
-            "quality reads the OCR output"
+            &set(&[AnalyzerId::Ocr, AnalyzerId::Quality, AnalyzerId::Document]),
+            "quality and the document reader read the OCR output"
         );
+        assert!(plan.runs(AnalyzerId::Faces), "the document reader reads faces");
+        assert!(!plan.writes(AnalyzerId::Faces));
         assert!(!plan.runs(AnalyzerId::Nsfw));
         assert!(!plan.writes(AnalyzerId::Classifier));
     }

@@ -21,6 +21,7 @@ use super::AppState;
 use super::config::ApiKeyConfig;
 use super::error::ApiError;
 use crate::index::TenantId;
+use crate::service::privacy::Disclosure;
 
 /// Prefix of every key (lets secret scanners recognise leaked keys).
 pub const KEY_PREFIX: &str = "imgtag_";
@@ -38,6 +39,7 @@ struct KnownKey {
     digest: [u8; 32],
     tenant: TenantId,
     name: Option<String>,
+    disclosure: Disclosure,
 }
 
 /// Who is calling: the tenant its key grants.
@@ -47,6 +49,8 @@ pub struct Caller {
     pub tenant: TenantId,
     /// The key's holder, for logs.
     pub key_name: Option<String>,
+    /// Whether the key sees personal fields whole.
+    pub disclosure: Disclosure,
 }
 
 impl ApiKeys {
@@ -62,6 +66,11 @@ impl ApiKeys {
                     digest,
                     tenant: TenantId::new(key.tenant.clone()).map_err(|e| e.to_string())?,
                     name: key.name.clone(),
+                    disclosure: if key.personal_data {
+                        Disclosure::Whole
+                    } else {
+                        Disclosure::Masked
+                    },
                 })
             })
             .collect::<Result<Vec<_>, String>>()?;
@@ -98,6 +107,7 @@ impl ApiKeys {
         Some(Caller {
             tenant: key.tenant.clone(),
             key_name: key.name.clone(),
+            disclosure: key.disclosure,
         })
     }
 }
@@ -179,11 +189,13 @@ mod tests {
                 tenant: "acme".into(),
                 sha256: acme_digest,
                 name: Some("crm".into()),
+                personal_data: false,
             },
             ApiKeyConfig {
                 tenant: "other".into(),
                 sha256: other_digest.to_uppercase(),
                 name: None,
+                personal_data: false,
             },
         ])
         .unwrap();

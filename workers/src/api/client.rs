@@ -168,6 +168,15 @@ fn filter_params(filter: &FilterArgs) -> Vec<(&'static str, String)> {
     if filter.include_sensitive {
         params.push(("include_sensitive", "true".into()));
     }
+    if filter.include_id_papers {
+        params.push(("include_id_papers", "true".into()));
+    }
+    params.extend(
+        filter
+            .document_types
+            .iter()
+            .map(|t| ("document_type", t.clone())),
+    );
     params.extend(filter.contains.iter().map(|c| ("contains", c.clone())));
     params
 }

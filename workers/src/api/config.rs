@@ -38,6 +38,10 @@ pub struct ApiKeyConfig {
     /// Who holds the key, for logs (`crm-prod`, `analysts`); never secret.
     #[serde(default)]
     pub name: Option<String>,
+    /// Whether the key sees personal fields (ID numbers, names, birth
+    /// dates, MRZ lines, the text of ID papers) whole; masked otherwise.
+    #[serde(default)]
+    pub personal_data: bool,
 }
 
 impl std::fmt::Debug for ApiKeyConfig {
@@ -46,6 +50,7 @@ impl std::fmt::Debug for ApiKeyConfig {
             .field("tenant", &self.tenant)
             .field("sha256", &"***")
             .field("name", &self.name)
+            .field("personal_data", &self.personal_data)
             .finish()
     }
 }
@@ -104,6 +109,7 @@ mod tests {
             tenant: tenant.into(),
             sha256: sha256.into(),
             name: None,
+            personal_data: false,
         }
     }
 

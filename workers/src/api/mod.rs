@@ -102,6 +102,10 @@ pub fn router(state: AppState, config: &ApiConfig) -> Router {
         )
         .route("/api/v1/facets/{field}", get(routes::facets))
         .route("/api/v1/stats", get(routes::stats))
+        .route(
+            "/api/v1/documents/expiring",
+            get(routes::expiring_documents),
+        )
         .route("/api/v1/tags", get(routes::tags))
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(body_limit))
@@ -138,7 +142,7 @@ async fn observe(request: Request, next: Next) -> Response {
 }
 
 /// The documented routes (`docs/openapi.json` lists exactly these).
-pub const API_ROUTES: [&str; 11] = [
+pub const API_ROUTES: [&str; 12] = [
     "/healthz",
     "/readyz",
     "/api/v1/openapi.json",
@@ -150,6 +154,7 @@ pub const API_ROUTES: [&str; 11] = [
     "/api/v1/facets/{field}",
     "/api/v1/stats",
     "/api/v1/tags",
+    "/api/v1/documents/expiring",
 ];
 /// The page and its assets.
 pub const PAGE_ROUTES: [&str; 3] = ["/", "/app.js", "/app.css"];

@@ -59,6 +59,10 @@ impl QueryParams {
                 "since" => filter.captured_since = non_empty(value),
                 "until" => filter.captured_until = non_empty(value),
                 "include_sensitive" => filter.include_sensitive = boolean(&key, &value)?,
+                "include_id_papers" => filter.include_id_papers = boolean(&key, &value)?,
+                "document_type" => filter.document_types.push(value),
+                "expires_since" => filter.expires_since = non_empty(value),
+                "expires_until" => filter.expires_until = non_empty(value),
                 "contains" => {
                     let text = value.trim();
                     if text.is_empty() {
@@ -77,7 +81,8 @@ impl QueryParams {
                 other => {
                     return Err(bad(&format!(
                         "unknown parameter {other:?} (known: text, contains, tag, any_tag, \
-                         customer, project, format, since, until, include_sensitive, limit, \
+                         customer, project, format, since, until, include_sensitive, \
+                         include_id_papers, document_type, expires_since, expires_until, limit, \
                          offset, lang)"
                     )));
                 }
@@ -137,9 +142,10 @@ pub fn facet_field(name: &str) -> Result<FacetField, ApiError> {
         "format" => FacetField::Format,
         "month" => FacetField::CaptureMonth,
         "quality_flag" => FacetField::QualityFlag,
+        "document_type" => FacetField::DocumentType,
         other => {
             return Err(ApiError::NotFound(format!(
-                "no facet {other:?} (tag, customer, project, format, month, quality_flag)"
+                "no facet {other:?} (tag, customer, project, format, month, quality_flag, document_type)"
             )));
         }
     })

@@ -21,6 +21,8 @@ use crate::error::AppError;
 use crate::index::query::MAX_LIMIT;
 use crate::index::{FacetCount, ImageId, ImageRecord, VectorName};
 use crate::process::ORIGINAL;
+use crate::service::expiry::{ExpiringOutput, ExpiringQuery, expiring};
+use crate::service::privacy::{present_record, present_search};
 use crate::service::search::{Presentation, SearchBy, SearchOutput, search_tenant};
 use crate::service::stats::{StatsOutput, tenant_stats};
 
@@ -70,7 +72,8 @@ pub async fn openapi() -> impl IntoResponse {
 }
 
 /// `GET /api/v1/search?text=...`: images nearest to words; with
-/// `contains=...` only, the images whose text contains it.
+/// `contains=...` or `document_type=...` only, the images those filters
+/// match.
 pub async fn search_text(
     caller: Caller,
     State(state): State<AppState>,
@@ -81,8 +84,14 @@ pub async fn search_text(
     let limit = params.limit(state.max_limit)?;
     let by = match params.text.clone() {
         Some(text) => SearchBy::Text(state.processor.text_query(text).await?),
-        None if params.filter.text_contains.is_some() => SearchBy::Filters,
-        None => return Err(ApiError::BadRequest("give `text` or `contains`".into())),
+        None if params.filter.text_contains.is_some() || !params.filter.document_types.is_empty() => {
+            SearchBy::Filters
+        }
+        None => {
+            return Err(ApiError::BadRequest(
+                "give `text`, `contains` or `document_type`".into(),
+            ));
+        }
     };
     search(&state, &caller, by, &params, &headers, limit).await
 }
@@ -181,7 +190,7 @@ async fn search(
     )
     .await
     .map_err(AppError::from)?;
-    Ok(Json(output))
+    Ok(Json(present_search(output, caller.disclosure)))
 }
 
 fn friendly_tags(state: &AppState) -> Option<&FriendlyTags> {
@@ -252,7 +261,7 @@ pub async fn image(
         .get(image_id(&id)?, false)
         .await
         .map_err(AppError::from)?;
-    Ok(Json(image.record))
+    Ok(Json(present_record(image.record, caller.disclosure)))
 }
 
 /// `GET /api/v1/images/{id}/renditions/{name}`: a rendition's bytes, with
@@ -348,6 +357,56 @@ pub async fn stats(
 ) -> Result<Json<StatsOutput>, ApiError> {
     let scope = state.processor.index().tenant(caller.tenant);
     Ok(Json(tenant_stats(&scope).await?))
+}
+
+/// `GET /api/v1/documents/expiring?within=30d[&customer=C][&include_expired=true][&today=DATE]`:
+/// the tenant's documents expiring within the window, soonest first
+/// (what `imgtag expiring` prints). Personal fields are masked unless the
+/// key may see them.
+pub async fn expiring_documents(
+    caller: Caller,
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<ExpiringOutput>, ApiError> {
+    let query = expiring_query(raw.as_deref())?;
+    let scope = state.processor.index().tenant(caller.tenant);
+    Ok(Json(expiring(&scope, &query, caller.disclosure).await?))
+}
+
+/// The parameters of the expiry listing.
+fn expiring_query(raw: Option<&str>) -> Result<ExpiringQuery, ApiError> {
+    let mut query = ExpiringQuery {
+        within_days: 30,
+        customer: None,
+        include_expired: false,
+        today: chrono::Utc::now().date_naive(),
+    };
+    for (key, value) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        let bad = |what: String| ApiError::BadRequest(format!("{key}: {what}"));
+        match key.as_ref() {
+            "within" => query.within_days = crate::cli::parse_days(&value).map_err(bad)?,
+            "customer" => query.customer = Some(value.into_owned()),
+            "include_expired" => {
+                query.include_expired = value
+                    .parse()
+                    .map_err(|_| bad(format!("{value:?} is not true or false")))?;
+            }
+            "today" => {
+                query.today = value
+                    .parse()
+                    .map_err(|_| bad(format!("{value:?} is not a date (YYYY-MM-DD)")))?;
+            }
+            // The page sends its language everywhere; the listing has no
+            // words to translate.
+            "lang" => {}
+            other => {
+                return Err(ApiError::BadRequest(format!(
+                    "unknown parameter {other:?} (known: within, customer, include_expired, today, lang)"
+                )));
+            }
+        }
+    }
+    Ok(query)
 }
 
 /// Anything else.

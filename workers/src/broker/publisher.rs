@@ -130,25 +130,32 @@ impl Publisher {
 
     /// Publishes a result event on the results exchange.
     pub async fn publish_event(&self, event: &ResultEvent) -> Result<(), JobError> {
+        self.publish_result(event.event.routing_key(), &event.event_id, &event.to_body())
+            .await
+    }
+
+    /// Publishes a message on the results exchange under `routing_key`
+    /// (`image.processed`, `document.expiring`, ...), persistent, with
+    /// `message_id` as its id, and waits for the broker's confirm.
+    pub async fn publish_result(
+        &self,
+        routing_key: &str,
+        message_id: &str,
+        body: &[u8],
+    ) -> Result<(), JobError> {
         let properties = BasicProperties::default()
             .with_delivery_mode(2)
             .with_content_type("application/json".into())
-            .with_message_id(event.event_id.as_str().into())
+            .with_message_id(message_id.into())
             .with_timestamp(Utc::now().timestamp().max(0) as u64)
-            .with_type(event.event.routing_key().into());
+            .with_type(routing_key.into());
         let exchange = self.config.results_exchange.clone();
         // Not mandatory: an event nobody subscribed to is dropped by the
         // exchange, as with any topic; it must not hold the job back.
         let pending = self
-            .start(
-                &exchange,
-                event.event.routing_key(),
-                &event.to_body(),
-                properties,
-                false,
-            )
+            .start(&exchange, routing_key, body, properties, false)
             .await?;
-        confirmed(pending, "result event").await
+        confirmed(pending, routing_key).await
     }
 
     async fn start(

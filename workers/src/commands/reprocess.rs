@@ -102,10 +102,7 @@ pub fn run(config: &Config, args: &ReprocessArgs) -> Result<ReprocessOutput, App
         } else {
             Some(
                 scope
-                    .count(&ImageFilter {
-                        include_sensitive: true,
-                        ..ImageFilter::default()
-                    })
+                    .count(&ImageFilter::everything())
                     .await?,
             )
         };
@@ -117,10 +114,7 @@ pub fn run(config: &Config, args: &ReprocessArgs) -> Result<ReprocessOutput, App
             let page: Page = if args.only_stale {
                 scope.stale(&current, state.cursor, PAGE).await?
             } else {
-                let all = ImageFilter {
-                    include_sensitive: true,
-                    ..ImageFilter::default()
-                };
+                let all = ImageFilter::everything();
                 scope.scroll(&all, state.cursor, PAGE, false).await?
             };
             let jobs: Vec<Job> = page

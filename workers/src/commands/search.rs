@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::error::AppError;
 use crate::index::{ImageFilter, Index, TenantId, VectorName};
 use crate::service::hybrid::TextQuery;
+use crate::service::privacy::{Disclosure, present_search};
 use crate::service::search::{Presentation, SearchBy, SearchOutput, search_tenant, top_tags};
 
 /// The filter the arguments describe.
@@ -26,6 +27,8 @@ pub fn image_filter(args: &FilterArgs) -> ImageFilter {
         captured_since: args.since.clone(),
         captured_until: args.until.clone(),
         include_sensitive: args.include_sensitive,
+        include_id_papers: args.include_id_papers,
+        document_types: args.document_types.clone(),
         text_contains: args.contains.clone(),
         ..ImageFilter::default()
     }
@@ -39,10 +42,10 @@ pub fn run(config: &Config, args: &SearchArgs) -> Result<SearchOutput, AppError>
             (Some(text), _, _) => RemoteQuery::Text(text),
             (None, Some(path), _) => RemoteQuery::Image(path),
             (None, None, Some(id)) => RemoteQuery::Like(id),
-            (None, None, None) if args.filter.contains.is_some() => RemoteQuery::Filters,
+            (None, None, None) if has_filters(&args.filter) => RemoteQuery::Filters,
             (None, None, None) => {
                 return Err(AppError::Config(
-                    "give --text, --image, --like or --contains".into(),
+                    "give --text, --image, --like, --contains or --document-type".into(),
                 ));
             }
         };
@@ -73,10 +76,10 @@ pub fn run(config: &Config, args: &SearchArgs) -> Result<SearchOutput, AppError>
             )
         }
         (None, None, Some(id)) => SearchBy::Like(id.parse()?),
-        (None, None, None) if filter.text_contains.is_some() => SearchBy::Filters,
+        (None, None, None) if has_filters(&args.filter) => SearchBy::Filters,
         (None, None, None) => {
             return Err(AppError::Config(
-                "give --text, --image, --like or --contains".into(),
+                "give --text, --image, --like, --contains or --document-type".into(),
             ));
         }
     };
@@ -85,9 +88,14 @@ pub fn run(config: &Config, args: &SearchArgs) -> Result<SearchOutput, AppError>
         lang: args.lang,
         friendly: analyzers.classifier().map(|c| c.friendly()),
     };
+    let disclosure = if args.show_personal {
+        Disclosure::Whole
+    } else {
+        Disclosure::Masked
+    };
     runtime()?.block_on(async {
         let index = Index::open(&config.index).await?;
-        Ok(search_tenant(
+        let output = search_tenant(
             &index.tenant(tenant),
             query,
             &filter,
@@ -95,8 +103,14 @@ pub fn run(config: &Config, args: &SearchArgs) -> Result<SearchOutput, AppError>
             0,
             presentation,
         )
-        .await?)
+        .await?;
+        Ok(present_search(output, disclosure))
     })
+}
+
+/// Whether the filters alone make a query (no text, image or example).
+fn has_filters(filter: &FilterArgs) -> bool {
+    filter.contains.is_some() || !filter.document_types.is_empty()
 }
 
 /// A ranked table: score, image id, filename, top tags, capture date.

@@ -23,10 +23,21 @@ pub fn run(config: &Config, args: &WorkerArgs) -> Result<(), AppError> {
             concurrency = worker.concurrency,
             "worker ready"
         );
+        let reminders = config.reminders.enabled.then(|| {
+            tokio::spawn(crate::reminders::run_periodically(
+                processor.clone(),
+                config.broker.clone(),
+                config.reminders.clone(),
+                shutdown.clone(),
+            ))
+        });
         let max_job_bytes = broker::max_job_bytes(config.sources.max_inline_bytes);
         let result =
             broker::worker::run(&config.broker, &worker, max_job_bytes, processor, shutdown).await;
         stats.abort();
+        if let Some(reminders) = reminders {
+            reminders.abort();
+        }
         tracing::info!("worker stopped");
         result
     })

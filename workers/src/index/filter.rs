@@ -238,9 +238,28 @@ pub struct ImageFilter {
     /// Japanese, whole words and numbers otherwise; see
     /// [`super::text`]).
     pub text_contains: Option<String>,
+    /// Document types (`invoice`, `passport`, `none`, a tenant's own).
+    pub document_types: Vec<String>,
+    /// Include identity papers (ID cards, passports, driving licences:
+    /// excluded by default, like sensitive images).
+    pub include_id_papers: bool,
+    /// Documents expiring on or after this date (RFC 3339, or a date).
+    pub expires_since: Option<String>,
+    /// Documents expiring before this date (RFC 3339, or a date).
+    pub expires_until: Option<String>,
 }
 
 impl ImageFilter {
+    /// Every image: sensitive images and identity papers included (for
+    /// maintenance, stats and duplicate checks).
+    pub fn everything() -> Self {
+        Self {
+            include_sensitive: true,
+            include_id_papers: true,
+            ..Self::default()
+        }
+    }
+
     /// Validates the filter and turns it into (must, must_not) conditions.
     pub fn conditions(&self) -> Result<(Vec<Condition>, Vec<Condition>), IndexError> {
         let mut must = Vec::new();
@@ -252,6 +271,7 @@ impl ImageFilter {
             ("projects", &self.projects),
             ("exclude_quality_flags", &self.exclude_quality_flags),
             ("formats", &self.formats),
+            ("document_types", &self.document_types),
         ] {
             if list.len() > MAX_FILTER_VALUES {
                 return Err(IndexError::InvalidInput(format!(
@@ -282,6 +302,7 @@ impl ImageFilter {
             (Field::Customer, &self.customers),
             (Field::Project, &self.projects),
             (Field::Format, &self.formats),
+            (Field::DocumentType, &self.document_types),
         ] {
             if !values.is_empty() {
                 must.push(keyword(field, values));
@@ -290,29 +311,23 @@ impl ImageFilter {
         for (key, value) in &self.labels {
             must.push(keyword(Field::Labels, &[format!("{key}={value}")]));
         }
-        let since = self
-            .captured_since
-            .as_deref()
-            .map(parse_datetime)
-            .transpose()?;
-        let until = self
-            .captured_until
-            .as_deref()
-            .map(parse_datetime)
-            .transpose()?;
-        if let (Some(since), Some(until)) = (&since, &until)
-            && since >= until
-        {
-            return Err(IndexError::InvalidInput(format!(
-                "captured_since {since} is not before captured_until {until}"
-            )));
-        }
-        if since.is_some() || until.is_some() {
-            must.push(Condition::DatetimeRange {
-                field: Field::CapturedAt,
-                gte: since,
-                lt: until,
-            });
+        for (field, name, since, until) in [
+            (
+                Field::CapturedAt,
+                "captured",
+                &self.captured_since,
+                &self.captured_until,
+            ),
+            (
+                Field::DocumentExpiresOn,
+                "expires",
+                &self.expires_since,
+                &self.expires_until,
+            ),
+        ] {
+            if let Some(range) = datetime_range(field, name, since, until)? {
+                must.push(range);
+            }
         }
         if let Some(min) = self.min_sharpness {
             if !min.is_finite() {
@@ -364,11 +379,40 @@ impl ImageFilter {
                 value: true,
             });
         }
+        if !self.include_id_papers {
+            must_not.push(Condition::Flag {
+                field: Field::DocumentIdentity,
+                value: true,
+            });
+        }
         if !self.exclude_quality_flags.is_empty() {
             must_not.push(keyword(Field::QualityFlags, &self.exclude_quality_flags));
         }
         Ok((must, must_not))
     }
+}
+
+/// `[since, until)` on a datetime field, when either bound is given.
+fn datetime_range(
+    field: Field,
+    name: &str,
+    since: &Option<String>,
+    until: &Option<String>,
+) -> Result<Option<Condition>, IndexError> {
+    let since = since.as_deref().map(parse_datetime).transpose()?;
+    let until = until.as_deref().map(parse_datetime).transpose()?;
+    if let (Some(since), Some(until)) = (&since, &until)
+        && since >= until
+    {
+        return Err(IndexError::InvalidInput(format!(
+            "{name}_since {since} is not before {name}_until {until}"
+        )));
+    }
+    Ok((since.is_some() || until.is_some()).then_some(Condition::DatetimeRange {
+        field,
+        gte: since,
+        lt: until,
+    }))
 }
 
 #[cfg(test)]

@@ -239,11 +239,17 @@ pub enum Field {
     OcrTerms,
     /// `ingested_at`.
     IngestedAt,
+    /// `document.type`.
+    DocumentType,
+    /// `document.identity`.
+    DocumentIdentity,
+    /// `document.expires_on`.
+    DocumentExpiresOn,
 }
 
 impl Field {
     /// Every indexed field.
-    pub const ALL: [Field; 17] = [
+    pub const ALL: [Field; 20] = [
         Field::Tenant,
         Field::Customer,
         Field::Project,
@@ -261,6 +267,9 @@ impl Field {
         Field::AnalyzerKeys,
         Field::OcrTerms,
         Field::IngestedAt,
+        Field::DocumentType,
+        Field::DocumentIdentity,
+        Field::DocumentExpiresOn,
     ];
 
     /// The payload path.
@@ -283,6 +292,9 @@ impl Field {
             Self::AnalyzerKeys => "analyzer_keys",
             Self::OcrTerms => "ocr_terms",
             Self::IngestedAt => "ingested_at",
+            Self::DocumentType => "document.type",
+            Self::DocumentIdentity => "document.identity",
+            Self::DocumentExpiresOn => "document.expires_on",
         }
     }
 
@@ -290,9 +302,9 @@ impl Field {
     pub fn kind(self) -> FieldKind {
         match self {
             Self::Tenant => FieldKind::Keyword { tenant: true },
-            Self::CapturedAt | Self::IngestedAt => FieldKind::Datetime,
+            Self::CapturedAt | Self::IngestedAt | Self::DocumentExpiresOn => FieldKind::Datetime,
             Self::Gps => FieldKind::Geo,
-            Self::NsfwFlagged => FieldKind::Bool,
+            Self::NsfwFlagged | Self::DocumentIdentity => FieldKind::Bool,
             Self::Sharpness => FieldKind::Float,
             Self::OcrTerms => FieldKind::Text,
             Self::Customer
@@ -304,7 +316,8 @@ impl Field {
             | Self::CapturedMonth
             | Self::Format
             | Self::Labels
-            | Self::AnalyzerKeys => FieldKind::Keyword { tenant: false },
+            | Self::AnalyzerKeys
+            | Self::DocumentType => FieldKind::Keyword { tenant: false },
         }
     }
 }
@@ -325,6 +338,8 @@ pub enum FacetField {
     CaptureMonth,
     /// Quality flags.
     QualityFlag,
+    /// Document types (`none` for photos).
+    DocumentType,
 }
 
 impl FacetField {
@@ -337,6 +352,7 @@ impl FacetField {
             Self::Format => Field::Format,
             Self::CaptureMonth => Field::CapturedMonth,
             Self::QualityFlag => Field::QualityFlags,
+            Self::DocumentType => Field::DocumentType,
         }
     }
 }

@@ -16,6 +16,7 @@
 
 pub mod backup;
 pub mod config;
+pub mod document_record;
 pub mod edge;
 pub mod error;
 pub mod filter;
@@ -40,7 +41,7 @@ pub use query::{
     BackupReport, FacetCount, Hit, IndexInfo, OptimizeReport, Page, SearchParams, StoredImage,
 };
 pub use record::{
-    GeoPoint, ImageRecord, ImageVectors, MetadataRecord, NewImage, NsfwRecord, OcrLineRecord,
+    DocumentRecord, FaceRecord, FacesRecord, GeoPoint, ImageRecord, ImageVectors, MetadataRecord, NewImage, NsfwRecord, OcrLineRecord,
     OcrRecord, QualityRecord, RenditionRecord, TagScore,
 };
 pub use scope::{DuplicateMatch, DuplicateReason, TenantIndex};

@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use super::document_record::{DocumentRecord, FaceRecord, FacesRecord};
 use super::error::IndexError;
 use super::ids::{ImageId, TenantId, normalise_sha256, validate_identifier};
 use super::layout::{IndexLayout, VectorName};
@@ -79,6 +80,12 @@ pub struct NewImage {
     /// The text read in the image.
     #[serde(default)]
     pub ocr: Option<OcrRecord>,
+    /// The faces found.
+    #[serde(default)]
+    pub faces: Option<FacesRecord>,
+    /// The document the image shows.
+    #[serde(default)]
+    pub document: Option<DocumentRecord>,
     /// The vectors.
     pub vectors: ImageVectors,
 }
@@ -292,6 +299,12 @@ pub struct ImageRecord {
     /// Derived: the OCR text's search terms (see [`super::text`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ocr_terms: Option<String>,
+    /// The faces found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faces: Option<FacesRecord>,
+    /// The document the image shows (type, evidence, key fields).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<DocumentRecord>,
     /// First write, RFC 3339 UTC.
     pub ingested_at: String,
     /// Last write, RFC 3339 UTC.
@@ -373,6 +386,12 @@ impl NewImage {
         if let Some(ocr) = &self.ocr {
             check_ocr(ocr)?;
         }
+        if let Some(faces) = &self.faces {
+            faces.check()?;
+        }
+        if let Some(document) = &self.document {
+            document.check()?;
+        }
         if let Some(job_id) = &self.job_id {
             validate_identifier("job_id", job_id, 128)?;
         }
@@ -437,6 +456,8 @@ impl NewImage {
                 .filter(|ocr| !ocr.text.is_empty())
                 .map(|ocr| super::text::indexed_terms(&ocr.text)),
             ocr: self.ocr,
+            faces: self.faces,
+            document: self.document,
             ingested_at: ingested_at.unwrap_or_else(|| now.clone()),
             updated_at: now,
         };
@@ -445,6 +466,32 @@ impl NewImage {
 }
 
 impl ImageRecord {
+    /// What writing this record again (with `vectors`) takes: everything
+    /// it holds except what is derived or kept by the index.
+    pub fn into_new_image(self, vectors: ImageVectors) -> NewImage {
+        NewImage {
+            tenant_id: self.tenant_id,
+            customer_id: self.customer_id,
+            project_id: self.project_id,
+            sha256: self.sha256,
+            phash: self.phash,
+            tag_scores: self.tag_scores,
+            nsfw: self.nsfw,
+            quality: self.quality,
+            metadata: self.metadata,
+            renditions: self.renditions,
+            source_uri: self.source_uri,
+            filename: self.filename,
+            job_id: self.job_id,
+            labels: self.labels,
+            model_versions: self.model_versions,
+            ocr: self.ocr,
+            faces: self.faces,
+            document: self.document,
+            vectors,
+        }
+    }
+
     /// The perceptual hash as a number.
     pub fn phash_value(&self) -> Result<u64, IndexError> {
         parse_phash(&self.phash)

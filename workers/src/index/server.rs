@@ -1148,6 +1148,8 @@ mod tests {
             analyzer_keys: Vec::new(),
             ocr: None,
             ocr_terms: None,
+            faces: None,
+            document: None,
             ingested_at: "2024-05-07T00:00:00Z".into(),
             updated_at: "2024-05-07T00:00:00Z".into(),
         }

@@ -105,6 +105,11 @@ pub enum Operation {
     Ocr,
     /// Only the `quality` analyzer (quality flags, EXIF facts).
     Quality,
+    /// Only the `faces` analyzer (faces, people tags).
+    Faces,
+    /// Only the `document` analyzer (document type, key fields; reads the
+    /// text, faces and classes when those analyzers are enabled).
+    Document,
     /// Encoded renditions (and the original) in the object store.
     Renditions,
     /// The index write, with duplicate detection (needs the classifier's
@@ -119,13 +124,15 @@ impl Operation {
     }
 
     /// Every operation name the contract accepts.
-    pub const NAMES: [Operation; 8] = [
+    pub const NAMES: [Operation; 10] = [
         Self::Tags,
         Self::Classifier,
         Self::Nsfw,
         Self::Semantic,
         Self::Ocr,
         Self::Quality,
+        Self::Faces,
+        Self::Document,
         Self::Renditions,
         Self::Index,
     ];
@@ -139,6 +146,8 @@ impl Operation {
             Self::Semantic => "semantic",
             Self::Ocr => "ocr",
             Self::Quality => "quality",
+            Self::Faces => "faces",
+            Self::Document => "document",
             Self::Renditions => "renditions",
             Self::Index => "index",
         }
@@ -152,6 +161,8 @@ impl Operation {
             Self::Semantic => Some(AnalyzerId::Semantic),
             Self::Ocr => Some(AnalyzerId::Ocr),
             Self::Quality => Some(AnalyzerId::Quality),
+            Self::Faces => Some(AnalyzerId::Faces),
+            Self::Document => Some(AnalyzerId::Document),
             Self::Tags | Self::Renditions | Self::Index => None,
         }
     }
@@ -164,6 +175,8 @@ impl Operation {
             AnalyzerId::Semantic => Self::Semantic,
             AnalyzerId::Ocr => Self::Ocr,
             AnalyzerId::Quality => Self::Quality,
+            AnalyzerId::Faces => Self::Faces,
+            AnalyzerId::Document => Self::Document,
         }
     }
 }

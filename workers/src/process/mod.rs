@@ -19,6 +19,7 @@
 //! the job boundary and becomes `job.panicked`.
 
 mod objects;
+pub mod redaction;
 pub mod outcome;
 pub mod record;
 
@@ -36,7 +37,7 @@ pub use outcome::{JobOutcome, OcrSummary, OutcomeKind};
 use record::{RecordParts, event_tags};
 
 use crate::analyzers::{Analysis, AnalysisInput, Analyzers, Plan};
-use crate::config::Config;
+use crate::config::{Config, PrivacyConfig};
 use crate::cpu_pool::{CpuPool, PoolError};
 use crate::error::AppError;
 use crate::events::EventDuplicate;
@@ -44,6 +45,7 @@ use crate::index::{DuplicateReason, ImageId, Index, IndexError, StoredImage, Ten
 use crate::input::read_text_file;
 use crate::jobs::{Job, JobError, JobSource, Operation, SourceReader};
 use crate::service::hybrid::TextQuery;
+use crate::service::privacy::{mask_document, mask_text};
 use crate::store::ObjectStorage;
 
 /// Name of the original among an image's objects.
@@ -71,6 +73,7 @@ struct Inner {
     keep_originals: bool,
     max_input_bytes: u64,
     models: Vec<String>,
+    privacy: PrivacyConfig,
 }
 
 /// What the CPU part of a job produced.
@@ -118,6 +121,7 @@ impl Processor {
                 keep_originals: config.store.keep_originals,
                 max_input_bytes: config.decode.max_input_bytes,
                 models,
+                privacy: config.privacy.clone(),
             }),
         })
     }
@@ -197,6 +201,8 @@ impl Processor {
             plan: &plan,
             versions: inner.analyzers.versions(),
         };
+        let document = parts.document();
+        let identity = document.as_ref().is_some_and(|d| d.identity);
         let mut outcome = JobOutcome {
             kind: OutcomeKind::Processed,
             image_id,
@@ -204,7 +210,19 @@ impl Processor {
             indexed: false,
             tags: event_tags(&parts.tags()),
             nsfw: parts.nsfw(),
-            ocr: parts.ocr().as_ref().map(OcrSummary::of),
+            ocr: parts.ocr().as_ref().map(|ocr| {
+                let mut summary = OcrSummary::of(ocr);
+                if identity {
+                    summary.text = mask_text(&summary.text);
+                }
+                summary
+            }),
+            faces: parts.faces().map(|faces| faces.count),
+            document: document.map(|mut document| {
+                mask_document(&mut document);
+                document.reminders.clear();
+                document
+            }),
             renditions: BTreeMap::new(),
             duplicates: Vec::new(),
             models: if plan.written().is_empty() {
@@ -354,16 +372,23 @@ impl Processor {
             } else {
                 &inner.without_renditions
             };
-            let (processed, analysis) = pipeline.process_with(&bytes, |decoded| {
-                let input = AnalysisInput {
-                    image: decoded.image,
-                    model_input: decoded.model_input,
-                    inspection: decoded.inspection,
-                    source: Some((&bytes, &inner.without_renditions)),
-                    vocabulary: vocabulary.as_ref().and_then(|n| inner.vocabularies.get(n)),
-                };
-                inner.analyzers.run(&input, &plan)
-            })?;
+            let (processed, analysis) = pipeline.process_redacted(
+                &bytes,
+                |decoded| {
+                    let input = AnalysisInput {
+                        image: decoded.image,
+                        model_input: decoded.model_input,
+                        inspection: decoded.inspection,
+                        source: Some((&bytes, &inner.without_renditions)),
+                        vocabulary: vocabulary.as_ref().and_then(|n| inner.vocabularies.get(n)),
+                    };
+                    inner.analyzers.run(&input, &plan)
+                },
+                |analysis| {
+                    let analysis = analysis.as_ref().ok()?;
+                    redaction::redaction_for(analysis, &inner.privacy)
+                },
+            )?;
             Ok(Analysed {
                 processed,
                 analysis: analysis?,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::events::{EventDuplicate, EventTag};
-use crate::index::{ImageId, NsfwRecord, OcrRecord, RenditionRecord};
+use crate::index::{DocumentRecord, ImageId, NsfwRecord, OcrRecord, RenditionRecord};
 
 /// Most bytes of OCR text a result event carries (the record keeps more).
 pub const MAX_EVENT_TEXT: usize = 4096;
@@ -82,8 +82,12 @@ pub struct JobOutcome {
     pub tags: Vec<EventTag>,
     /// The NSFW verdict.
     pub nsfw: Option<NsfwRecord>,
-    /// The text read in the image.
+    /// The text read in the image (masked for identity papers).
     pub ocr: Option<OcrSummary>,
+    /// How many faces were found.
+    pub faces: Option<usize>,
+    /// The document the image shows, personal fields masked.
+    pub document: Option<DocumentRecord>,
     /// Stored objects, by name.
     pub renditions: BTreeMap<String, RenditionRecord>,
     /// Duplicates in the tenant.

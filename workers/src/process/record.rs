@@ -13,9 +13,10 @@ use crate::analyzers::ocr::OcrOutput;
 use crate::analyzers::{Analysis, AnalyzerId, Plan};
 use crate::error::AppError;
 use crate::events::EventTag;
+use crate::index::document_record::MAX_FACES;
 use crate::index::record::{MAX_OCR_LINES, MAX_OCR_TEXT};
 use crate::index::{
-    GeoPoint, ImageRecord, ImageVectors, MetadataRecord, NewImage, NsfwRecord, OcrLineRecord,
+    DocumentRecord, FaceRecord, FacesRecord, GeoPoint, ImageRecord, ImageVectors, MetadataRecord, NewImage, NsfwRecord, OcrLineRecord,
     OcrRecord, QualityRecord, RenditionRecord, StoredImage, TagScore,
 };
 use crate::jobs::{Job, JobError, JobSource};
@@ -94,6 +95,47 @@ impl RecordParts<'_> {
         match (&self.analysis.ocr, self.plan.writes(AnalyzerId::Ocr)) {
             (Some(output), true) => Some(ocr_record(output)),
             _ => self.stored_record().and_then(|record| record.ocr.clone()),
+        }
+    }
+
+    /// The faces after this job.
+    pub fn faces(&self) -> Option<FacesRecord> {
+        match (&self.analysis.faces, self.plan.writes(AnalyzerId::Faces)) {
+            (Some(output), true) => Some(FacesRecord {
+                count: output.count(),
+                faces: output
+                    .faces
+                    .iter()
+                    .take(MAX_FACES)
+                    .map(|face| FaceRecord {
+                        rect: face.rect,
+                        score: face.score,
+                    })
+                    .collect(),
+            }),
+            _ => self.stored_record().and_then(|record| record.faces.clone()),
+        }
+        .map(|mut faces| {
+            faces.count = faces.faces.len();
+            faces
+        })
+    }
+
+    /// The document after this job; the reminders already sent for the
+    /// same expiry date are kept.
+    pub fn document(&self) -> Option<DocumentRecord> {
+        let stored = self.stored_record().and_then(|record| record.document.as_ref());
+        match (&self.analysis.document, self.plan.writes(AnalyzerId::Document)) {
+            (Some(reading), true) => {
+                let mut record = DocumentRecord::from_reading(reading);
+                if let Some(stored) = stored
+                    && stored.expires_on == record.expires_on
+                {
+                    record.reminders = stored.reminders.clone();
+                }
+                Some(record)
+            }
+            _ => stored.cloned(),
         }
     }
 
@@ -235,6 +277,8 @@ impl RecordParts<'_> {
             labels,
             model_versions: self.versions(),
             ocr: self.ocr(),
+            faces: self.faces(),
+            document: self.document(),
             vectors: self.vectors()?,
         })
     }

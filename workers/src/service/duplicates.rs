@@ -43,10 +43,7 @@ pub struct DuplicatesOutput {
 
 /// Every duplicate pair of the tenant, each once.
 pub async fn all_pairs(scope: &TenantIndex<'_>) -> Result<DuplicatesOutput, AppError> {
-    let every = ImageFilter {
-        include_sensitive: true,
-        ..ImageFilter::default()
-    };
+    let every = ImageFilter::everything();
     let mut seen: BTreeSet<(ImageId, ImageId)> = BTreeSet::new();
     let mut pairs = Vec::new();
     let mut checked = 0;

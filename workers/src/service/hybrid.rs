@@ -28,6 +28,7 @@ use futures::future::try_join_all;
 use imgtag_models::FriendlyTags;
 use serde::{Deserialize, Serialize};
 
+use super::people_tags;
 use crate::analyzers::Analyzers;
 use crate::error::AppError;
 use crate::index::query::MAX_LIMIT;
@@ -79,15 +80,21 @@ impl TextQuery {
     /// Prepares `text` (with its vector, when there is a semantic space).
     pub fn new(text: &str, vector: Option<Vec<f32>>, friendly: Option<&FriendlyTags>) -> Self {
         let normalized = text::normalized(text);
-        let tags = friendly
+        let mut tags: Vec<(String, String)> = friendly
             .map(|tags| {
                 tags.mentioned_in(&normalized)
                     .into_iter()
                     .map(|mention| (mention.tag, mention.matched))
-                    .take(MAX_TAGS)
                     .collect()
             })
             .unwrap_or_default();
+        // People and document types, unless a friendly tag took the words.
+        for (tag, matched) in people_tags::mentioned_in(&normalized) {
+            if !tags.iter().any(|(_, words)| words.contains(&matched) || matched.contains(words.as_str())) {
+                tags.push((tag, matched));
+            }
+        }
+        tags.truncate(MAX_TAGS);
         Self {
             text: text.to_owned(),
             vector,

@@ -4,6 +4,9 @@
 //! the other, and nothing here knows about either.
 
 pub mod duplicates;
+pub mod expiry;
 pub mod hybrid;
+pub mod people_tags;
+pub mod privacy;
 pub mod search;
 pub mod stats;

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use imgtag_models::{FriendlyTags, Lang};
 use serde::{Deserialize, Serialize};
 
+use super::people_tags;
 use super::hybrid::{TextQuery, Why, search_text};
 use crate::index::query::MAX_LIMIT;
 use crate::index::{Hit, ImageFilter, ImageId, IndexError, TenantIndex, VectorName};
@@ -133,6 +134,7 @@ pub fn resolve_tag_names(filter: &ImageFilter, friendly: Option<&FriendlyTags>) 
             .map(|name| {
                 friendly
                     .resolve(name)
+                    .or_else(|| people_tags::resolve(name))
                     .map_or_else(|| name.clone(), str::to_owned)
             })
             .collect()
@@ -146,14 +148,20 @@ pub fn resolve_tag_names(filter: &ImageFilter, friendly: Option<&FriendlyTags>) 
 
 /// Display names of a hit's friendly tags in the caller's language.
 fn tag_labels(hit: &Hit, presentation: Presentation<'_>) -> BTreeMap<String, String> {
-    let (Some(friendly), Lang::Zh) = (presentation.friendly, presentation.lang) else {
+    if presentation.lang != Lang::Zh {
         return BTreeMap::new();
-    };
+    }
     hit.image
         .record
         .tag_scores
         .keys()
-        .filter_map(|tag| Some((tag.clone(), friendly.zh_name(tag)?.to_owned())))
+        .filter_map(|tag| {
+            let name = presentation
+                .friendly
+                .and_then(|friendly| friendly.zh_name(tag))
+                .or_else(|| people_tags::label(tag, Lang::Zh))?;
+            Some((tag.clone(), name.to_owned()))
+        })
         .collect()
 }
 
@@ -200,6 +208,9 @@ async fn matching(
 fn describe_filters(filter: &ImageFilter) -> String {
     match &filter.text_contains {
         Some(text) => format!("contains: {text}"),
+        None if !filter.document_types.is_empty() => {
+            format!("document type: {}", filter.document_types.join(", "))
+        }
         None => "filters".to_owned(),
     }
 }

@@ -1,5 +1,6 @@
 //! A tenant's stock: totals, counts by tag, customer, project, format,
-//! capture month and quality flag, sensitive images and duplicate pairs.
+//! capture month, quality flag and document type, sensitive images,
+//! identity papers and duplicate pairs.
 //! `imgtag stats` and `/api/v1/stats` both answer with it.
 
 use serde::{Deserialize, Serialize};
@@ -32,16 +33,30 @@ pub struct StatsOutput {
     pub months: Vec<FacetCount>,
     /// Images by quality flag.
     pub quality_flags: Vec<FacetCount>,
+    /// Identity papers (ID cards, passports, driving licences).
+    #[serde(default)]
+    pub id_papers: u64,
+    /// Images by document type (`none`: photos).
+    #[serde(default)]
+    pub document_types: Vec<FacetCount>,
 }
 
 /// The stock of the tenant `scope` sees.
 pub async fn tenant_stats(scope: &TenantIndex<'_>) -> Result<StatsOutput, AppError> {
-    let every = ImageFilter {
-        include_sensitive: true,
-        ..ImageFilter::default()
-    };
+    let every = ImageFilter::everything();
     let total = scope.count(&every).await?;
-    let safe = scope.count(&ImageFilter::default()).await?;
+    let safe = scope
+        .count(&ImageFilter {
+            include_id_papers: true,
+            ..ImageFilter::default()
+        })
+        .await?;
+    let not_id_papers = scope
+        .count(&ImageFilter {
+            include_sensitive: true,
+            ..ImageFilter::default()
+        })
+        .await?;
     let facet = |field| scope.facet(field, &every, MAX_LIMIT);
     Ok(StatsOutput {
         tenant_id: scope.tenant().to_string(),
@@ -54,5 +69,7 @@ pub async fn tenant_stats(scope: &TenantIndex<'_>) -> Result<StatsOutput, AppErr
         formats: facet(FacetField::Format).await?,
         months: facet(FacetField::CaptureMonth).await?,
         quality_flags: facet(FacetField::QualityFlag).await?,
+        id_papers: total.saturating_sub(not_id_papers),
+        document_types: facet(FacetField::DocumentType).await?,
     })
 }

@@ -11,6 +11,13 @@
 // the API for answers in the same language (`lang=zh|en` on every call) and
 // shows tags by the names the API gives in that language.
 //
+// Two views share the page: the image search, and the documents expiring
+// soon (`/api/v1/documents/expiring`: a window of 7, 30 or 90 days, a
+// customer, expired ones or not). Search hits and the image dialog show
+// the document an image was read as (type, key fields and their checks)
+// and how many faces it shows; personal fields arrive masked from the API
+// unless the key may see them, and are shown as they come.
+//
 // Text read in the images (OCR) is untrusted: it only ever reaches the page
 // as textContent or SVG attributes, never as markup.
 'use strict';
@@ -29,10 +36,27 @@
   const SVG_NS = 'http://www.w3.org/2000/svg';
   // How long "Copied" stays up.
   const COPIED_MS = 5000;
+  // The built-in document types, in the order the filter offers them (a
+  // tenant's own types, learnt from the `document_type` facet, follow).
+  const DOC_TYPES = [
+    'id_card', 'passport', 'driving_licence', 'business_licence', 'invoice', 'receipt',
+    'bank_slip', 'form', 'letter', 'screenshot', 'other_document',
+  ];
+  // The reading of an image that is not a document.
+  const NOT_A_DOCUMENT = 'none';
+  // The page's views (`data-view` of the switch's buttons).
+  const VIEWS = ['search', 'expiring'];
+  // Expiring-documents rows at or below this many days left stand out.
+  const SOON_DAYS = 7;
+  // A field too long for a row of the expiry list (shown in the dialog).
+  const LONG_FIELDS = new Set(['mrz']);
 
   const $ = (id) => document.getElementById(id);
   const el = {
     langButtons: [...document.querySelectorAll('.lang-option')],
+    viewButtons: [...document.querySelectorAll('.view-option')],
+    searchView: $('search-view'),
+    expiringView: $('expiring-view'),
     keyForm: $('key-form'),
     key: $('key'),
     keyState: $('key-state'),
@@ -47,6 +71,8 @@
     since: $('since'),
     until: $('until'),
     sensitive: $('include-sensitive'),
+    docType: $('document-type'),
+    idPapers: $('include-id-papers'),
     status: $('status'),
     error: $('error'),
     results: $('results'),
@@ -68,6 +94,20 @@
     docLines: $('doc-lines'),
     docKeys: $('doc-keys'),
     docNote: $('doc-note'),
+    paper: $('paper'),
+    paperSummary: $('paper-summary'),
+    paperTable: $('paper-table'),
+    paperFields: $('paper-fields'),
+    paperNote: $('paper-note'),
+    expiringForm: $('expiring-form'),
+    expiringWithin: $('expiring-within'),
+    expiringCustomer: $('expiring-customer'),
+    expiringExpired: $('expiring-expired'),
+    expiringStatus: $('expiring-status'),
+    expiringError: $('expiring-error'),
+    expiringTable: $('expiring-table'),
+    expiringRows: $('expiring-rows'),
+    expiringEmpty: $('expiring-empty'),
   };
 
   // ---- languages -------------------------------------------------------
@@ -144,12 +184,14 @@
       'status.searching.both': 'Searching for “{text}” among images showing “{contains}”…',
       'status.searching.contains': 'Searching for images showing “{contains}”…',
       'status.searching.image': 'Searching for images like {name}…',
+      'status.searching.type': 'Searching for images of the type {type}…',
       'status.failed': 'The search failed.',
       'status.results': '{query} · {count}',
       'query.text': 'text: {text}',
       'query.contains': 'contains: {text}',
       'query.image': 'image: {name}',
       'query.like': 'like: {name}',
+      'query.type': 'type: {type}',
       'query.separator': ' · ',
       'results.hits.one': '{count} hit',
       'results.hits.other': '{count} hits',
@@ -162,6 +204,9 @@
       'card.tags': 'tags: {tags}',
       'card.shows': 'shows: {text}',
       'card.hasText': 'has text',
+      'card.document': 'document: {type}',
+      'card.faces.one': '{count} face',
+      'card.faces.other': '{count} faces',
       'card.why': 'matched by {why}',
       'card.textBadge': 'text',
       'card.textBadgeTitle.one': '{count} line of text read',
@@ -207,6 +252,7 @@
       'meta.flagsNone': 'none',
       'meta.sharpness': 'Sharpness',
       'meta.ingested': 'Ingested',
+      'meta.faces': 'Faces',
       'date.utc': '{date} UTC',
       'quality.too_small': 'too small',
       'quality.blurry': 'blurry',
@@ -240,13 +286,102 @@
       'doc.copied.other': 'Copied {count} lines to the clipboard.',
       'doc.copyFailed': 'The browser did not allow copying. The text is selected: press Ctrl+C (⌘C) to copy it.',
 
+      'views.label': 'Views',
+      'views.search': 'Image search',
+      'views.expiring': 'Expiring documents',
+
+      'filters.docType.label': 'Document type',
+      'filters.docType.any': 'Any image',
+      'filters.docType.hint': 'With no words, lists every image of that type',
+      'filters.idPapers': 'Include ID papers',
+      'filters.idPapers.hint': 'ID cards, passports and driving licences are left out of searches unless this is ticked',
+
+      'doctype.id_card': 'ID card',
+      'doctype.passport': 'Passport',
+      'doctype.driving_licence': 'Driving licence',
+      'doctype.business_licence': 'Business licence',
+      'doctype.invoice': 'Invoice',
+      'doctype.receipt': 'Receipt',
+      'doctype.bank_slip': 'Bank slip',
+      'doctype.form': 'Form',
+      'doctype.letter': 'Letter',
+      'doctype.screenshot': 'Screenshot',
+      'doctype.other_document': 'Other document',
+
+      'field.pair': '{name}: {value}',
+      'field.id_number': 'ID number',
+      'field.name': 'Name',
+      'field.sex': 'Sex',
+      'field.birth_date': 'Date of birth',
+      'field.nationality': 'Nationality',
+      'field.document_number': 'Document number',
+      'field.mrz': 'Machine-readable zone',
+      'field.issuing_state': 'Issuing state',
+      'field.issue_date': 'Issue date',
+      'field.expiry_date': 'Expiry date',
+      'field.credit_code': 'Unified social credit code',
+      'field.company_name': 'Company name',
+      'field.invoice_code': 'Invoice code',
+      'field.invoice_number': 'Invoice number',
+      'field.total_amount': 'Total amount',
+      'field.seller': 'Seller',
+      'field.buyer': 'Buyer',
+      'check.valid': 'check passed',
+      'check.invalid': 'check failed',
+      'check.none': 'no check',
+
+      'paper.heading': 'Recognised document',
+      'paper.col.field': 'Field',
+      'paper.col.value': 'Value',
+      'paper.col.check': 'Check',
+      'paper.confidence': 'confidence {value}',
+      'paper.side.front': 'front',
+      'paper.side.back': 'back',
+      'paper.identity': 'ID paper',
+      'paper.expires': 'expires {date}',
+      'paper.noFields': 'No key fields were read.',
+      'paper.masked': 'Stars (*) hide personal details this key may not see.',
+
+      'expiring.heading': 'Expiring documents',
+      'expiring.within.label': 'Expiring within',
+      'expiring.within.7': '7 days',
+      'expiring.within.30': '30 days',
+      'expiring.within.90': '90 days',
+      'expiring.customer.label': 'Customer',
+      'expiring.customer.placeholder': 'All customers',
+      'expiring.customer.hint': 'A customer ID; empty for all',
+      'expiring.includeExpired': 'Include expired documents',
+      'expiring.show': 'Show',
+      'expiring.col.expires': 'Expires on',
+      'expiring.col.days': 'Days left',
+      'expiring.col.type': 'Document',
+      'expiring.col.customer': 'Customer',
+      'expiring.col.file': 'File',
+      'expiring.col.fields': 'Key fields',
+      'expiring.loading': 'Looking for documents expiring within {days} days…',
+      'expiring.summary': 'Within {days} days of {today}: {count}',
+      'expiring.summaryExpired': 'Expired, or expiring within {days} days of {today}: {count}',
+      'expiring.count.one': '{count} document',
+      'expiring.count.other': '{count} documents',
+      'expiring.none': 'No documents expire within {days} days.',
+      'expiring.noneExpired': 'No documents expire within {days} days, and none have expired.',
+      'expiring.forCustomer': 'Customer {customer}: {text}',
+      'expiring.failed': 'The expiring documents could not be listed.',
+      'expiring.failedWith': 'The expiring documents could not be listed: {error}',
+      'expiring.daysLeft.one': '{count} day',
+      'expiring.daysLeft.other': '{count} days',
+      'expiring.today': 'expires today',
+      'expiring.expiredAgo.one': 'expired {count} day ago',
+      'expiring.expiredAgo.other': 'expired {count} days ago',
+      'expiring.open': 'Show the image {filename}',
+
       'error.withCode': '{message} ({code})',
       'error.unexpected': 'Something went wrong: {detail}',
       'error.requestFailed': 'The request failed (HTTP {status})',
       'error.network': 'The server could not be reached ({detail})',
       'error.keyFirst': 'Enter your API key first',
       'error.keyEmpty': 'Enter your API key',
-      'error.emptySearch': 'Type some words to search for, or the text to find in the images',
+      'error.emptySearch': 'Type some words to search for or the text to find in the images, or pick a document type',
       'error.punctuationOnly': 'Type letters, digits or characters to find in the images: punctuation alone is not searched',
       'error.notAnImage': '{name} is not an image',
       'error.code.api.unauthorized': 'The server refused this API key',
@@ -316,12 +451,14 @@
       'status.searching.both': '正在含有“{contains}”的图片中搜索“{text}”…',
       'status.searching.contains': '正在查找含有“{contains}”的图片…',
       'status.searching.image': '正在查找与 {name} 相似的图片…',
+      'status.searching.type': '正在查找类型为“{type}”的图片…',
       'status.failed': '搜索失败。',
       'status.results': '{query} · {count}',
       'query.text': '语义搜索：{text}',
       'query.contains': '图中文字：{text}',
       'query.image': '以图搜图：{name}',
       'query.like': '相似图片：{name}',
+      'query.type': '文件类型：{type}',
       'query.separator': ' · ',
       'results.hits.one': '{count} 个结果',
       'results.hits.other': '{count} 个结果',
@@ -334,6 +471,9 @@
       'card.tags': '标签：{tags}',
       'card.shows': '图中文字：{text}',
       'card.hasText': '含文字',
+      'card.document': '文件：{type}',
+      'card.faces.one': '{count} 张人脸',
+      'card.faces.other': '{count} 张人脸',
       'card.why': '匹配依据：{why}',
       'card.textBadge': '文字',
       'card.textBadgeTitle.one': '已识别 {count} 行文字',
@@ -379,6 +519,7 @@
       'meta.flagsNone': '无',
       'meta.sharpness': '清晰度',
       'meta.ingested': '入库时间',
+      'meta.faces': '人脸',
       'date.utc': '{date}（UTC）',
       'quality.too_small': '尺寸过小',
       'quality.blurry': '模糊',
@@ -412,13 +553,102 @@
       'doc.copied.other': '已将 {count} 行文字复制到剪贴板。',
       'doc.copyFailed': '浏览器不允许复制。文字已选中，请按 Ctrl+C（⌘C）复制。',
 
+      'views.label': '视图',
+      'views.search': '图片搜索',
+      'views.expiring': '即将到期的证件',
+
+      'filters.docType.label': '文件类型',
+      'filters.docType.any': '所有图片',
+      'filters.docType.hint': '不填搜索词时，列出该类型的全部图片',
+      'filters.idPapers': '包含身份证件',
+      'filters.idPapers.hint': '不勾选此项时，搜索结果不含身份证、护照和驾驶证',
+
+      'doctype.id_card': '身份证',
+      'doctype.passport': '护照',
+      'doctype.driving_licence': '驾驶证',
+      'doctype.business_licence': '营业执照',
+      'doctype.invoice': '发票',
+      'doctype.receipt': '收据',
+      'doctype.bank_slip': '银行回单',
+      'doctype.form': '表格',
+      'doctype.letter': '信件',
+      'doctype.screenshot': '截图',
+      'doctype.other_document': '其他文件',
+
+      'field.pair': '{name}：{value}',
+      'field.id_number': '身份证号码',
+      'field.name': '姓名',
+      'field.sex': '性别',
+      'field.birth_date': '出生日期',
+      'field.nationality': '国籍',
+      'field.document_number': '证件号码',
+      'field.mrz': '机读区',
+      'field.issuing_state': '签发国',
+      'field.issue_date': '签发日期',
+      'field.expiry_date': '有效期至',
+      'field.credit_code': '统一社会信用代码',
+      'field.company_name': '企业名称',
+      'field.invoice_code': '发票代码',
+      'field.invoice_number': '发票号码',
+      'field.total_amount': '价税合计',
+      'field.seller': '销售方',
+      'field.buyer': '购买方',
+      'check.valid': '校验通过',
+      'check.invalid': '校验未通过',
+      'check.none': '无校验',
+
+      'paper.heading': '识别出的文件',
+      'paper.col.field': '字段',
+      'paper.col.value': '内容',
+      'paper.col.check': '校验',
+      'paper.confidence': '置信度 {value}',
+      'paper.side.front': '正面',
+      'paper.side.back': '背面',
+      'paper.identity': '身份证件',
+      'paper.expires': '有效期至 {date}',
+      'paper.noFields': '未读取到关键字段。',
+      'paper.masked': '此密钥无权查看完整的个人信息，星号（*）处已隐去。',
+
+      'expiring.heading': '即将到期的证件',
+      'expiring.within.label': '到期时间',
+      'expiring.within.7': '7 天内',
+      'expiring.within.30': '30 天内',
+      'expiring.within.90': '90 天内',
+      'expiring.customer.label': '客户',
+      'expiring.customer.placeholder': '全部客户',
+      'expiring.customer.hint': '客户 ID；留空则列出全部客户',
+      'expiring.includeExpired': '包含已过期的证件',
+      'expiring.show': '查看',
+      'expiring.col.expires': '到期日期',
+      'expiring.col.days': '剩余天数',
+      'expiring.col.type': '证件类型',
+      'expiring.col.customer': '客户',
+      'expiring.col.file': '文件',
+      'expiring.col.fields': '关键信息',
+      'expiring.loading': '正在查找 {days} 天内到期的证件…',
+      'expiring.summary': '自 {today} 起 {days} 天内：{count}',
+      'expiring.summaryExpired': '已过期或自 {today} 起 {days} 天内到期：{count}',
+      'expiring.count.one': '{count} 份证件',
+      'expiring.count.other': '{count} 份证件',
+      'expiring.none': '{days} 天内没有到期的证件。',
+      'expiring.noneExpired': '{days} 天内没有到期的证件，也没有已过期的证件。',
+      'expiring.forCustomer': '客户 {customer}：{text}',
+      'expiring.failed': '无法列出即将到期的证件。',
+      'expiring.failedWith': '无法列出即将到期的证件：{error}',
+      'expiring.daysLeft.one': '{count} 天',
+      'expiring.daysLeft.other': '{count} 天',
+      'expiring.today': '今天到期',
+      'expiring.expiredAgo.one': '已过期 {count} 天',
+      'expiring.expiredAgo.other': '已过期 {count} 天',
+      'expiring.open': '查看图片 {filename}',
+
       'error.withCode': '{message}（{code}）',
       'error.unexpected': '出错了：{detail}',
       'error.requestFailed': '请求失败（HTTP {status}）',
       'error.network': '无法连接服务器（{detail}）',
       'error.keyFirst': '请先输入 API 密钥',
       'error.keyEmpty': '请输入 API 密钥',
-      'error.emptySearch': '请输入要搜索的描述，或要在图中查找的文字',
+      'error.emptySearch': '请输入要搜索的描述或要在图中查找的文字，或选择文件类型',
       'error.punctuationOnly': '请输入要在图中查找的字母、数字或汉字：只有标点符号无法搜索',
       'error.notAnImage': '{name} 不是图片',
       'error.code.api.unauthorized': '服务器拒绝了此 API 密钥',
@@ -677,6 +907,15 @@
   let copiedTimer = null;
   // The `tag` facet: [{value, count}], for the tag suggestions.
   let tagCounts = [];
+  // The document types in use (the `document_type` facet's values), for
+  // the tenant's own types in the filter.
+  let docTypesInUse = [];
+  // The view shown: `search` or `expiring`.
+  let view = 'search';
+  // The expiring-documents view: what was asked ({days, customer,
+  // includeExpired}), the answer shown (with what it answered), the error,
+  // whether a request is under way; each request gets a number.
+  const expiring = { seq: 0, abort: null, asked: null, shown: null, error: null, loading: false };
 
   // ---- key -------------------------------------------------------------
 
@@ -821,14 +1060,18 @@
   function showError(err) {
     shownError = err;
     renderError();
-    if (err instanceof ApiError && err.status === 401) {
-      if (currentKey) {
-        keyStatus = 'refused';
-        renderKeyState();
-      }
-      el.key.focus();
-      el.key.select();
+    noteRefused(err);
+  }
+
+  // A refused key (401): the key field says so and takes the focus.
+  function noteRefused(err) {
+    if (!(err instanceof ApiError) || err.status !== 401) return;
+    if (currentKey) {
+      keyStatus = 'refused';
+      renderKeyState();
     }
+    el.key.focus();
+    el.key.select();
   }
 
   // ---- filters ---------------------------------------------------------
@@ -842,8 +1085,36 @@
     if (el.since.value) params.set('since', el.since.value);
     if (el.until.value) params.set('until', el.until.value);
     if (el.sensitive.checked) params.set('include_sensitive', 'true');
+    if (el.docType.value) params.append('document_type', el.docType.value);
+    if (el.idPapers.checked) params.set('include_id_papers', 'true');
     params.set('limit', String(LIMIT));
     return params;
+  }
+
+  // A document type as the page shows it: its name in the page's language,
+  // a tenant's own type as its id.
+  function docTypeName(type) {
+    return named('doctype', type);
+  }
+
+  // The document-type filter: any, each built-in type, then the tenant's
+  // own types in use; the choice kept across a re-render.
+  function renderDocTypeOptions() {
+    const chosen = el.docType.value;
+    const types = [...DOC_TYPES];
+    for (const type of docTypesInUse) {
+      if (!types.includes(type)) types.push(type);
+    }
+    if (chosen && !types.includes(chosen)) types.push(chosen);
+    const any = make('option', '', t('filters.docType.any'));
+    any.value = '';
+    any.dataset.i18n = 'filters.docType.any';
+    el.docType.replaceChildren(any, ...types.map((type) => {
+      const option = make('option', '', docTypeName(type));
+      option.value = type;
+      return option;
+    }));
+    el.docType.value = chosen;
   }
 
   // The tags in use (the `tag` facet, with counts) and the friendly-tag
@@ -851,17 +1122,24 @@
   // language.
   async function loadTagSuggestions() {
     if (!currentKey) return;
-    const [facet, tags] = await Promise.allSettled([
+    const [facet, tags, types] = await Promise.allSettled([
       api('/api/v1/facets/tag?limit=100'),
       api('/api/v1/tags'),
+      api('/api/v1/facets/document_type?include_id_papers=true&limit=100'),
     ]);
     if (facet.status === 'fulfilled') {
       tagCounts = (facet.value.counts || []).filter((c) => c && typeof c.value === 'string');
     }
     if (tags.status === 'fulfilled') learnVocabulary(tags.value);
+    if (types.status === 'fulfilled') {
+      docTypesInUse = (types.value.counts || [])
+        .map((c) => c && c.value)
+        .filter((value) => typeof value === 'string' && value && value !== NOT_A_DOCUMENT);
+    }
     renderTagSuggestions();
+    renderDocTypeOptions();
     // Suggestions are a nicety; only a refused key is worth saying.
-    const refused = [facet, tags].find((r) => r.status === 'rejected' &&
+    const refused = [facet, tags, types].find((r) => r.status === 'rejected' &&
       r.reason instanceof ApiError && r.reason.status === 401);
     if (refused) showError(refused.reason);
   }
@@ -1032,8 +1310,8 @@
 
   // Runs one search: `request(signal)` returns the API's promise; `context`
   // says what the search is for: `kind` (text, contains, both, image,
-  // like), `text`, `contains` (the text searched for in the images),
-  // `name` (the example image).
+  // like, type), `text`, `contains` (the text searched for in the images),
+  // `name` (the example image), `type` (the document type filtered on).
   async function runSearch(context, request) {
     const seq = ++searchSeq;
     if (searchAbort) searchAbort.abort();
@@ -1044,6 +1322,7 @@
       text: context.text,
       contains: context.contains,
       name: () => context.name || t('upload.unnamed'),
+      type: () => docTypeName(context.type || ''),
     });
     el.results.setAttribute('aria-busy', 'true');
     try {
@@ -1060,14 +1339,16 @@
   }
 
   // Words (`text`), text in the image (`contains`), or both: then the words
-  // rank only the images showing the text.
+  // rank only the images showing the text. Neither: the images of the
+  // document type chosen in the filters.
   function searchWords(text, contains) {
     const params = new URLSearchParams();
     if (text) params.set('text', text);
     if (contains) params.set('contains', contains);
     for (const [k, v] of filterParams()) params.append(k, v);
-    const kind = text && contains ? 'both' : text ? 'text' : 'contains';
-    return runSearch({ kind, text, contains }, (signal) => api(`/api/v1/search?${params}`, { signal }));
+    const type = el.docType.value;
+    const kind = text && contains ? 'both' : text ? 'text' : contains ? 'contains' : 'type';
+    return runSearch({ kind, text, contains, type }, (signal) => api(`/api/v1/search?${params}`, { signal }));
   }
 
   function searchImage(file) {
@@ -1117,6 +1398,8 @@
         return t('query.image', { name });
       case 'like':
         return t('query.like', { name });
+      case 'type':
+        return t('query.type', { type: docTypeName(context.type || '') });
       default:
         return '';
     }
@@ -1145,6 +1428,21 @@
     if (className) node.className = className;
     if (text !== undefined) node.textContent = text;
     return node;
+  }
+
+  // The document a record shows (`record.document`), or null for none.
+  function paperOf(record) {
+    const doc = record && record.document;
+    if (!doc || typeof doc !== 'object' || typeof doc.type !== 'string') return null;
+    return doc.type && doc.type !== NOT_A_DOCUMENT ? doc : null;
+  }
+
+  // How many faces were found (`record.faces`), or null when not looked for.
+  function faceCount(record) {
+    const faces = record && record.faces;
+    if (!faces || typeof faces !== 'object') return null;
+    if (Number.isInteger(faces.count) && faces.count >= 0) return faces.count;
+    return Array.isArray(faces.faces) ? faces.faces.length : null;
   }
 
   function strings(value) {
@@ -1239,6 +1537,8 @@
     const found = contains && lines.length ? snippet(lines, contains) : null;
     const why = whyBadges(hit);
     const items = t('list.items');
+    const paper = paperOf(record);
+    const faces = faceCount(record);
 
     const li = make('li', 'result');
     li.dataset.imageId = record.image_id || '';
@@ -1250,6 +1550,8 @@
     if (tags.length) details.push(t('card.tags', { tags: tags.map((tag) => tagLabel(tag)).join(items) }));
     if (found) details.push(t('card.shows', { text: found.texts.join(' / ') }));
     else if (lines.length) details.push(t('card.hasText'));
+    if (paper) details.push(t('card.document', { type: docTypeName(paper.type) }));
+    if (faces) details.push(tn('card.faces', faces));
     if (why.length) details.push(t('card.why', { why: why.map((badge) => badge.text).join(items) }));
     button.setAttribute('aria-label', t('card.label', {
       index: formatCount(index + 1),
@@ -1277,6 +1579,16 @@
     scoreBadge.append(make('span', 'score-label', `${t('card.scoreLabel')} `), make('span', 'score-value', score));
     head.append(scoreBadge);
     body.append(head);
+    if (paper || faces) {
+      const facts = make('span', 'card-facts');
+      if (paper) {
+        const chip = make('span', 'card-doc', docTypeName(paper.type));
+        chip.dataset.type = paper.type;
+        facts.append(chip);
+      }
+      if (faces) facts.append(make('span', 'card-faces', tn('card.faces', faces)));
+      body.append(facts);
+    }
     if (why.length) {
       const box = make('span', 'why');
       box.title = t('why.label');
@@ -1391,6 +1703,16 @@
     return t('date.utc', { date: text });
   }
 
+  // A day (`YYYY-MM-DD`, or the day of an RFC 3339 time) in the page's
+  // language; what the API said when it is no date.
+  function formatDay(value) {
+    const day = /^(\d{4})-(\d{2})-(\d{2})/.exec(String(value || ''));
+    if (!day) return value ? String(value) : null;
+    const date = new Date(Date.UTC(Number(day[1]), Number(day[2]) - 1, Number(day[3])));
+    if (Number.isNaN(date.getTime())) return String(value);
+    return new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeZone: 'UTC' }).format(date);
+  }
+
   // A closed set's value (quality flag, tag source) in the page's
   // language, or as the API says it.
   function named(prefix, value) {
@@ -1425,6 +1747,8 @@
       if (controller.signal.aborted || detailRecord !== record || !full || full.image_id !== record.image_id) return;
       detailRecord = full;
       showRecord(full);
+      // Opened from a row of the expiry list, which names no renditions.
+      if (!record.renditions && full.renditions) loadPreview(full);
       if (JSON.stringify(full.ocr ?? null) !== JSON.stringify(record.ocr ?? null)) {
         showDocument(full, contains);
         placeOutlines();
@@ -1465,6 +1789,9 @@
       metaRow(t('meta.sharpness'), typeof quality.sharpness === 'number' ? formatDecimal(quality.sharpness, 1) : null),
       metaRow(t('meta.ingested'), formatDate(record.ingested_at)),
     );
+    const faces = faceCount(record);
+    if (faces !== null) el.detailMeta.append(metaRow(t('meta.faces'), formatCount(faces)));
+    showPaper(record);
 
     const scores = record.tag_scores || {};
     const rows = Object.entries(scores)
@@ -1493,6 +1820,79 @@
       tr.append(td);
       el.detailTags.append(tr);
     }
+  }
+
+  // ---- recognised document: type and key fields -------------------------
+
+  // The fields of a document reading: [{name, value, valid}] (value with
+  // its unit; `valid` true, false or null when the field has no check).
+  function paperFields(doc) {
+    const fields = doc && Array.isArray(doc.fields) ? doc.fields : [];
+    return fields
+      .filter((field) => field && typeof field.name === 'string' && typeof field.value === 'string')
+      .map((field) => ({
+        name: field.name,
+        value: typeof field.unit === 'string' && field.unit ? `${field.value} ${field.unit}` : field.value,
+        valid: typeof field.valid === 'boolean' ? field.valid : null,
+      }));
+  }
+
+  // A field's check as a mark (✓ passed, ✗ failed), said in words to
+  // assistive technology; null when the field has no check.
+  function checkMark(valid) {
+    if (valid === null) return null;
+    const words = t(valid ? 'check.valid' : 'check.invalid');
+    const mark = make('span', valid ? 'check is-valid' : 'check is-invalid');
+    mark.title = words;
+    mark.append(make('span', '', valid ? '✓' : '✗'), make('span', 'visually-hidden', words));
+    mark.firstChild.setAttribute('aria-hidden', 'true');
+    return mark;
+  }
+
+  // Masked values carry stars (the API hides personal details the key may
+  // not see).
+  function isMasked(fields) {
+    return fields.some((field) => field.value.includes('*'));
+  }
+
+  // The dialog's section on the document the image shows: type,
+  // confidence, side, expiry, then each key field with its check.
+  function showPaper(record) {
+    const doc = paperOf(record);
+    el.paper.hidden = !doc;
+    el.paperSummary.replaceChildren();
+    el.paperFields.replaceChildren();
+    el.paperNote.textContent = '';
+    el.paperNote.hidden = true;
+    if (!doc) return;
+    el.paper.dataset.type = doc.type;
+    const parts = [];
+    if (typeof doc.confidence === 'number' && Number.isFinite(doc.confidence)) {
+      parts.push(t('paper.confidence', { value: formatDecimal(doc.confidence, 2) }));
+    }
+    if (doc.side === 'front' || doc.side === 'back') parts.push(t(`paper.side.${doc.side}`));
+    if (doc.identity === true) parts.push(t('paper.identity'));
+    if (doc.expires_on) parts.push(t('paper.expires', { date: formatDay(doc.expires_on) }));
+    el.paperSummary.append(make('strong', 'paper-type', docTypeName(doc.type)));
+    if (parts.length) el.paperSummary.append(` · ${parts.join(' · ')}`);
+
+    const fields = paperFields(doc);
+    el.paperTable.hidden = fields.length === 0;
+    el.paperFields.replaceChildren(...fields.map((field) => {
+      const tr = document.createElement('tr');
+      tr.dataset.field = field.name;
+      const value = make('td', 'paper-value', field.value);
+      const check = make('td', 'paper-check');
+      const mark = checkMark(field.valid);
+      if (mark) check.append(mark);
+      else check.textContent = '–';
+      if (field.valid === null) check.title = t('check.none');
+      tr.append(make('td', '', named('field', field.name)), value, check);
+      return tr;
+    }));
+    const note = fields.length === 0 ? t('paper.noFields') : isMasked(fields) ? t('paper.masked') : '';
+    el.paperNote.textContent = note;
+    el.paperNote.hidden = !note;
   }
 
   // ---- document view: the text read in the image -----------------------
@@ -1833,10 +2233,185 @@
     detailOpener = null;
     closeDetail();
     if (!record) return;
+    showView('search');
     await searchSimilar(record);
     const first = el.results.querySelector('.card');
     (first || el.resultsHeading).focus();
   });
+
+  // ---- views -----------------------------------------------------------
+
+  // Shows one view (the search, or the expiring documents) and hides the
+  // other; the expiry list is asked afresh each time it is shown.
+  function showView(next) {
+    if (!VIEWS.includes(next)) return;
+    view = next;
+    el.searchView.hidden = next !== 'search';
+    el.expiringView.hidden = next !== 'expiring';
+    for (const button of el.viewButtons) {
+      button.setAttribute('aria-pressed', String(button.dataset.view === next));
+    }
+    if (next === 'expiring') loadExpiring();
+  }
+
+  // ---- expiring documents ----------------------------------------------
+
+  // What the expiry list's controls ask for.
+  function expiringAsked() {
+    const days = Number(el.expiringWithin.value);
+    return {
+      days: Number.isInteger(days) && days > 0 ? days : 30,
+      customer: el.expiringCustomer.value.trim(),
+      includeExpired: el.expiringExpired.checked,
+    };
+  }
+
+  // Asks for the documents expiring within the window chosen (older
+  // answers are dropped) and shows them.
+  async function loadExpiring() {
+    const asked = expiringAsked();
+    const params = new URLSearchParams({ within: `${asked.days}d` });
+    if (asked.customer) params.set('customer', asked.customer);
+    if (asked.includeExpired) params.set('include_expired', 'true');
+    const seq = ++expiring.seq;
+    if (expiring.abort) expiring.abort.abort();
+    const controller = new AbortController();
+    expiring.abort = controller;
+    expiring.asked = asked;
+    expiring.loading = true;
+    renderExpiring();
+    try {
+      const data = await api(`/api/v1/documents/expiring?${params}`, { signal: controller.signal });
+      if (seq !== expiring.seq) return;
+      expiring.shown = { data: data || {}, asked };
+      expiring.error = null;
+    } catch (err) {
+      if (seq !== expiring.seq || err.name === 'AbortError') return;
+      expiring.shown = null;
+      expiring.error = err;
+      noteRefused(err);
+    } finally {
+      if (seq === expiring.seq) {
+        expiring.loading = false;
+        expiring.abort = null;
+        renderExpiring();
+      }
+    }
+  }
+
+  // Days left as the list says them: N days, today, or expired N days ago.
+  function daysLeftText(days) {
+    if (days > 0) return tn('expiring.daysLeft', days);
+    if (days === 0) return t('expiring.today');
+    return tn('expiring.expiredAgo', -days);
+  }
+
+  function expiringRow(doc) {
+    const tr = document.createElement('tr');
+    tr.dataset.imageId = doc.image_id || '';
+    const days = Number.isInteger(doc.days_left) ? doc.days_left : null;
+    const expired = doc.status === 'expired' || (days !== null && days < 0);
+    tr.classList.toggle('is-expired', expired);
+    tr.classList.toggle('is-soon', !expired && days !== null && days <= SOON_DAYS);
+
+    const when = document.createElement('time');
+    when.dateTime = doc.expires_on || '';
+    when.textContent = formatDay(doc.expires_on) || '—';
+    const dateCell = make('td', 'expiring-date');
+    dateCell.append(when);
+
+    const daysCell = make('td', 'expiring-days', days === null ? '—' : daysLeftText(days));
+    if (days !== null) daysCell.dataset.days = String(days);
+
+    const record = doc.document && typeof doc.document === 'object' ? doc.document : {};
+    const type = typeof doc.document_type === 'string' && doc.document_type ? doc.document_type : record.type;
+    const typeCell = make('td', 'expiring-type', type ? docTypeName(type) : '—');
+    if (type) typeCell.dataset.type = type;
+
+    const customerCell = make('td', '', doc.customer_id || '—');
+
+    const fileCell = make('td', 'expiring-file');
+    const name = doc.filename || doc.image_id || t('card.untitled');
+    if (doc.image_id) {
+      const open = make('button', 'link-button', name);
+      open.type = 'button';
+      open.title = t('expiring.open', { filename: name });
+      open.addEventListener('click', () => openDetail({
+        image_id: doc.image_id,
+        filename: doc.filename,
+        customer_id: doc.customer_id,
+        project_id: doc.project_id,
+        document: doc.document,
+      }, open));
+      fileCell.append(open);
+    } else {
+      fileCell.textContent = name;
+    }
+
+    const fieldsCell = make('td', 'expiring-fields');
+    const fields = paperFields(record).filter((field) => !LONG_FIELDS.has(field.name));
+    if (fields.length) {
+      const list = make('ul', 'field-list');
+      for (const field of fields) {
+        const li = make('li', '', t('field.pair', { name: named('field', field.name), value: field.value }));
+        li.dataset.field = field.name;
+        const mark = checkMark(field.valid);
+        if (mark) li.append(' ', mark);
+        list.append(li);
+      }
+      fieldsCell.append(list);
+    } else {
+      fieldsCell.textContent = '—';
+    }
+
+    tr.append(dateCell, daysCell, typeCell, customerCell, fileCell, fieldsCell);
+    return tr;
+  }
+
+  // The expiry list in the page's language (again after a switch, with
+  // no new request): status line, table or empty state, error.
+  function renderExpiring() {
+    const { shown, error, loading } = expiring;
+    if (loading) el.expiringView.setAttribute('aria-busy', 'true');
+    else el.expiringView.removeAttribute('aria-busy');
+    const documents = shown && Array.isArray(shown.data.documents) ? shown.data.documents : [];
+    let state = 'idle';
+    let status = '';
+    if (loading) {
+      state = 'loading';
+      status = t('expiring.loading', { days: formatCount(expiring.asked.days) });
+    } else if (error) {
+      state = 'error';
+      status = t('expiring.failed');
+    } else if (shown) {
+      state = documents.length ? 'rows' : 'empty';
+      const days = Number.isInteger(shown.data.within_days) ? shown.data.within_days : shown.asked.days;
+      status = t(shown.asked.includeExpired ? 'expiring.summaryExpired' : 'expiring.summary', {
+        days: formatCount(days),
+        today: formatDay(shown.data.today) || '—',
+        count: tn('expiring.count', documents.length),
+      });
+    }
+    el.expiringView.dataset.state = state;
+    // The window the list (or its error) is for.
+    const answered = loading ? null : shown ? shown.asked : error ? expiring.asked : null;
+    if (answered) el.expiringView.dataset.within = String(answered.days);
+    el.expiringStatus.textContent = status;
+
+    el.expiringError.hidden = !error;
+    el.expiringError.textContent = error ? t('expiring.failedWith', { error: errorText(error) }) : '';
+
+    el.expiringRows.replaceChildren(...documents.map((doc) => expiringRow(doc)));
+    el.expiringTable.hidden = documents.length === 0;
+    let empty = '';
+    if (shown && documents.length === 0) {
+      const days = formatCount(shown.asked.days);
+      empty = t(shown.asked.includeExpired ? 'expiring.noneExpired' : 'expiring.none', { days });
+      if (shown.asked.customer) empty = t('expiring.forCustomer', { customer: shown.asked.customer, text: empty });
+    }
+    el.expiringEmpty.textContent = empty;
+    el.expiringEmpty.hidden = !empty;
+  }
 
   // ---- wiring ----------------------------------------------------------
 
@@ -1852,14 +2427,15 @@
     }
     setStatus('status.keySet');
     loadTagSuggestions();
-    el.text.focus();
+    if (view === 'expiring') loadExpiring();
+    else el.text.focus();
   });
 
   el.searchForm.addEventListener('submit', (event) => {
     event.preventDefault();
     const text = el.text.value.trim();
     const contains = el.contains.value.trim();
-    if (!text && !contains) {
+    if (!text && !contains && !el.docType.value) {
       showError(new ApiError(400, 'api.bad_request', '', 'error.emptySearch'));
       el.text.focus();
       return;
@@ -1870,6 +2446,18 @@
       return;
     }
     searchWords(text, contains);
+  });
+
+  for (const button of el.viewButtons) {
+    button.addEventListener('click', () => showView(button.dataset.view));
+  }
+  // The window and "include expired" ask again at once; the customer
+  // when the form is sent (Enter or "Show").
+  el.expiringWithin.addEventListener('change', loadExpiring);
+  el.expiringExpired.addEventListener('change', loadExpiring);
+  el.expiringForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    loadExpiring();
   });
 
   el.image.addEventListener('change', () => {
@@ -1940,6 +2528,8 @@
     renderStatus();
     renderError();
     if (shownResults) renderResults();
+    renderDocTypeOptions();
+    renderExpiring();
     renderTagSuggestions();
     renderQueryImage();
     renderPreviewState();
