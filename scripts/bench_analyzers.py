@@ -23,25 +23,25 @@ STAGES = ["decode", "classifier", "nsfw", "semantic", "ocr", "read", "quality", 
 BEGIN, END = "<!-- bench_analyzers:table:begin -->", "<!-- bench_analyzers:table:end -->"
 
 
-def timings(path: Path) -> dict[str, float]:
-    """One `imgtag tag` run of one image (a process each, one image at a
-    time, so nothing else shares its CPU), its milliseconds per stage."""
+def timings(paths: list[Path]) -> list[dict[str, float]]:
+    """One `imgtag tag` process over `paths` (one image at a time), after
+    a warm-up image whose first model runs are left out: the milliseconds
+    per stage of each image, as a worker that has been running sees them."""
     out = subprocess.run(
-        [str(IMGTAG), "tag", str(path), "--json"],
+        [str(IMGTAG), "tag", str(paths[0]), *map(str, paths), "--json"],
         cwd=REPO,
         check=True,
         capture_output=True,
         text=True,
     ).stdout
-    return json.loads(out)["images"][0]["timings_ms"]
+    return [image["timings_ms"] for image in json.loads(out)["images"][1:]]
 
 
 def medians(paths: list[Path]) -> dict[str, float]:
     """Median over rounds and images of each stage's milliseconds."""
     samples: dict[str, list[float]] = {stage: [] for stage in STAGES}
     for _ in range(ROUNDS):
-        for path in paths:
-            run = timings(path)
+        for run in timings(paths):
             for stage in STAGES:
                 samples[stage].append(run.get(stage, 0.0))
     return {stage: round(statistics.median(values), 2) for stage, values in samples.items()}

@@ -510,9 +510,10 @@ fn check_face_detection(
     }
     let largest = spec.strides.iter().copied().max().unwrap_or(0);
     if spec.strides.is_empty()
-        || spec.strides.iter().any(|s| {
-            *s == 0 || !spec.size.is_multiple_of(*s) || !largest.is_multiple_of(*s)
-        })
+        || spec
+            .strides
+            .iter()
+            .any(|s| *s == 0 || !spec.size.is_multiple_of(*s) || !largest.is_multiple_of(*s))
     {
         return invalid(
             "strides must be set, each positive and dividing size and the largest stride",
@@ -526,7 +527,9 @@ fn check_face_detection(
             && input.shape[3].fixed().is_none()
     );
     if !input_fits {
-        return invalid("needs one input of shape [batch, 3, height, width], height and width free");
+        return invalid(
+            "needs one input of shape [batch, 3, height, width], height and width free",
+        );
     }
     Ok(())
 }

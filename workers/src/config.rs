@@ -109,7 +109,11 @@ pub struct PrivacyConfig {
 impl Default for PrivacyConfig {
     fn default() -> Self {
         Self {
-            redact_types: vec!["id_card".into(), "passport".into(), "driving_licence".into()],
+            redact_types: vec![
+                "id_card".into(),
+                "passport".into(),
+                "driving_licence".into(),
+            ],
             redact_all_faces: false,
         }
     }

@@ -227,7 +227,14 @@ pub async fn sweep(
         ..SweepReport::default()
     };
     for tenant in tenants {
-        sweep_tenant(&index.tenant(tenant.clone()), publisher, config, today, &mut report).await?;
+        sweep_tenant(
+            &index.tenant(tenant.clone()),
+            publisher,
+            config,
+            today,
+            &mut report,
+        )
+        .await?;
     }
     tracing::info!(
         documents = report.documents,
@@ -280,10 +287,9 @@ async fn mark_sent(
 ) -> Result<(), AppError> {
     let stored = scope.get(image_id, true).await?;
     let (mut record, Some(vectors)) = (stored.record, stored.vectors) else {
-        return Err(IndexError::Engine(format!(
-            "image {image_id} came back without its vectors"
-        ))
-        .into());
+        return Err(
+            IndexError::Engine(format!("image {image_id} came back without its vectors")).into(),
+        );
     };
     if let Some(document) = &mut record.document {
         document.reminders.retain(|mark| {
@@ -353,7 +359,14 @@ pub async fn run_periodically(
         let swept = async {
             let connection = crate::broker::connect(&broker, "imgtag reminders").await?;
             let publisher = Publisher::open(&connection, &broker).await?;
-            let report = sweep(processor.index(), &connection, &publisher, &config, &tenants).await;
+            let report = sweep(
+                processor.index(),
+                &connection,
+                &publisher,
+                &config,
+                &tenants,
+            )
+            .await;
             let _ = connection.close(200, "swept".into()).await;
             report
         };

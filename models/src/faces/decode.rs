@@ -141,15 +141,33 @@ mod tests {
     fn scores_are_clamped_and_thresholded() {
         let mut faces = Vec::new();
         // cls above 1 counts as 1: sqrt(1 * 0.64) = 0.8.
-        decode(CANVAS, &level(&grid(0, 1.7, 0.64, [0.0; 4])), 0.79, &mut faces).unwrap();
+        decode(
+            CANVAS,
+            &level(&grid(0, 1.7, 0.64, [0.0; 4])),
+            0.79,
+            &mut faces,
+        )
+        .unwrap();
         assert_eq!(faces.len(), 1);
         assert!(close(faces[0].score, 0.8));
         // A negative objectness counts as 0 (and sqrt(0) = 0 is above -1,
         // where sqrt(-0.5) would be NaN).
-        decode(CANVAS, &level(&grid(0, 1.0, -0.5, [0.0; 4])), -1.0, &mut faces).unwrap();
+        decode(
+            CANVAS,
+            &level(&grid(0, 1.0, -0.5, [0.0; 4])),
+            -1.0,
+            &mut faces,
+        )
+        .unwrap();
         assert_eq!(faces.len(), 17);
         faces.clear();
-        decode(CANVAS, &level(&grid(0, 0.48, 1.0, [0.0; 4])), 0.7, &mut faces).unwrap();
+        decode(
+            CANVAS,
+            &level(&grid(0, 0.48, 1.0, [0.0; 4])),
+            0.7,
+            &mut faces,
+        )
+        .unwrap();
         assert!(faces.is_empty());
         decode(
             CANVAS,

@@ -96,11 +96,16 @@ fn missing_fields(truth: &Value, stored: &Value) -> Vec<String> {
             let name = want["name"].as_str().unwrap();
             let value = want["value"].as_str().unwrap();
             let valid = want["valid"].as_bool().unwrap();
-            !stored.iter().any(|(n, v, ok)| {
-                n == name && v == value && ok.unwrap_or(true) == valid
-            })
+            !stored
+                .iter()
+                .any(|(n, v, ok)| n == name && v == value && ok.unwrap_or(true) == valid)
         })
-        .map(|want| format!("{}={} (valid {})", want["name"], want["value"], want["valid"]))
+        .map(|want| {
+            format!(
+                "{}={} (valid {})",
+                want["name"], want["value"], want["valid"]
+            )
+        })
         .collect()
 }
 
@@ -123,7 +128,12 @@ fn documents_types_fields_masking_expiry_and_reminders() {
     let events: BTreeMap<String, Value> = ingest
         .lines()
         .map(|line| serde_json::from_str::<Value>(line).unwrap())
-        .map(|event| (event["filename"].as_str().unwrap_or_default().to_owned(), event))
+        .map(|event| {
+            (
+                event["filename"].as_str().unwrap_or_default().to_owned(),
+                event,
+            )
+        })
         .collect();
     assert_eq!(events.len(), truth.len(), "{ingest}");
 
@@ -160,7 +170,10 @@ fn documents_types_fields_masking_expiry_and_reminders() {
     assert!(!id_event.to_string().contains("11010519491231002X"));
     assert!(!id_event.to_string().contains("王秀英"));
     let invoice_event = &events["vat_invoice.png"];
-    assert_eq!(field(&invoice_event["document"], "invoice_number")["value"], "12345678");
+    assert_eq!(
+        field(&invoice_event["document"], "invoice_number")["value"],
+        "12345678"
+    );
 
     check_search_and_expiring(&config);
     check_reminders(&broker, &config);
@@ -327,16 +340,35 @@ fn check_reminders(broker: &TestBroker, config: &Path) {
     // On the broker: each once, with the routing keys and unique ids.
     let events = runtime.block_on(broker.events(6, WAIT));
     assert_eq!(events.len(), 6, "{events:?}");
-    let mut ids: Vec<&str> = events.iter().map(|e| e["event_id"].as_str().unwrap()).collect();
+    let mut ids: Vec<&str> = events
+        .iter()
+        .map(|e| e["event_id"].as_str().unwrap())
+        .collect();
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), 6);
-    let expired = events.iter().filter(|e| e["event"] == "document.expired").count();
+    let expired = events
+        .iter()
+        .filter(|e| e["event"] == "document.expired")
+        .count();
     assert_eq!(expired, 3);
-    let first_ids: Vec<&Value> = first["sent"].as_array().unwrap().iter().map(|e| &e["event_id"]).collect();
-    assert!(first_ids.iter().all(|id| events.iter().any(|e| &&e["event_id"] == id)));
+    let first_ids: Vec<&Value> = first["sent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["event_id"])
+        .collect();
+    assert!(
+        first_ids
+            .iter()
+            .all(|id| events.iter().any(|e| &&e["event_id"] == id))
+    );
     assert!(!events.iter().any(|e| e.to_string().contains("L898902C3")));
-    assert!(runtime.block_on(broker.events(1, Duration::from_secs(2))).is_empty());
+    assert!(
+        runtime
+            .block_on(broker.events(1, Duration::from_secs(2)))
+            .is_empty()
+    );
 }
 
 fn check_api(broker: &TestBroker, config: &Path) {
@@ -362,14 +394,15 @@ fn check_api(broker: &TestBroker, config: &Path) {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::new();
         let get = |key: &str, path: &str| {
-            let request = client
-                .get(format!("{url}{path}"))
-                .bearer_auth(key)
-                .send();
+            let request = client.get(format!("{url}{path}")).bearer_auth(key).send();
             let path = path.to_owned();
             async move {
                 let response = request.await.unwrap();
-                assert!(response.status().is_success(), "{path}: {}", response.status());
+                assert!(
+                    response.status().is_success(),
+                    "{path}: {}",
+                    response.status()
+                );
                 response.json::<Value>().await.unwrap()
             }
         };
@@ -390,7 +423,11 @@ fn check_api(broker: &TestBroker, config: &Path) {
             &format!("/api/v1/documents/expiring?within=90d&today={TODAY}"),
         )
         .await;
-        assert_eq!(expiring["documents"].as_array().unwrap().len(), 2, "{expiring}");
+        assert_eq!(
+            expiring["documents"].as_array().unwrap().len(),
+            2,
+            "{expiring}"
+        );
         assert!(!expiring.to_string().contains("L898902C3"));
         let stats = get(&masked_key, "/api/v1/stats").await;
         assert_eq!(stats["id_papers"], 11, "{stats}");

@@ -245,12 +245,7 @@ fn records(work: &Path) -> BTreeMap<String, StoredImage> {
         let index = Index::open(&config).await.unwrap();
         let page = index
             .tenant(TenantId::new("acme").unwrap())
-            .scroll(
-                &ImageFilter::everything(),
-                None,
-                100,
-                true,
-            )
+            .scroll(&ImageFilter::everything(), None, 100, true)
             .await
             .unwrap();
         page.images

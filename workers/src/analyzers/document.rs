@@ -183,8 +183,14 @@ pub fn fraction_rect(quad: &Quad, size: (u32, u32)) -> [f32; 4] {
     let (width, height) = (size.0.max(1) as f32, size.1.max(1) as f32);
     let xs = quad.iter().map(|p| p[0]);
     let ys = quad.iter().map(|p| p[1]);
-    let (left, right) = (xs.clone().fold(f32::MAX, f32::min), xs.fold(f32::MIN, f32::max));
-    let (top, bottom) = (ys.clone().fold(f32::MAX, f32::min), ys.fold(f32::MIN, f32::max));
+    let (left, right) = (
+        xs.clone().fold(f32::MAX, f32::min),
+        xs.fold(f32::MIN, f32::max),
+    );
+    let (top, bottom) = (
+        ys.clone().fold(f32::MAX, f32::min),
+        ys.fold(f32::MIN, f32::max),
+    );
     let left = (left / width).clamp(0.0, 1.0);
     let top = (top / height).clamp(0.0, 1.0);
     [

@@ -49,7 +49,9 @@ impl StageConfig for FacesConfig {
     }
 
     fn validate(&self) -> Result<(), String> {
-        self.detector.validate().map_err(|e| format!("detector.{e}"))
+        self.detector
+            .validate()
+            .map_err(|e| format!("detector.{e}"))
     }
 }
 

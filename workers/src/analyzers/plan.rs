@@ -117,7 +117,10 @@ mod tests {
             &set(&[AnalyzerId::Ocr, AnalyzerId::Quality, AnalyzerId::Document]),
             "quality and the document reader read the OCR output"
         );
-        assert!(plan.runs(AnalyzerId::Faces), "the document reader reads faces");
+        assert!(
+            plan.runs(AnalyzerId::Faces),
+            "the document reader reads faces"
+        );
         assert!(!plan.writes(AnalyzerId::Faces));
         assert!(!plan.runs(AnalyzerId::Nsfw));
         assert!(!plan.writes(AnalyzerId::Classifier));

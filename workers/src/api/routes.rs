@@ -84,7 +84,9 @@ pub async fn search_text(
     let limit = params.limit(state.max_limit)?;
     let by = match params.text.clone() {
         Some(text) => SearchBy::Text(state.processor.text_query(text).await?),
-        None if params.filter.text_contains.is_some() || !params.filter.document_types.is_empty() => {
+        None if params.filter.text_contains.is_some()
+            || !params.filter.document_types.is_empty() =>
+        {
             SearchBy::Filters
         }
         None => {

@@ -48,7 +48,10 @@ pub fn run(config: &Config, args: &RemindersArgs) -> Result<SweepReport, AppErro
 /// Text for people.
 pub fn write_text(report: &SweepReport, out: &mut impl Write) -> std::io::Result<()> {
     if !report.ran {
-        return writeln!(out, "another sweeper holds the reminders lock: nothing sent");
+        return writeln!(
+            out,
+            "another sweeper holds the reminders lock: nothing sent"
+        );
     }
     writeln!(
         out,

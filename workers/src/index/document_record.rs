@@ -82,7 +82,12 @@ impl DocumentRecord {
             doc_type: reading.doc_type.clone(),
             confidence: reading.confidence.clamp(0.0, 1.0),
             side: reading.side,
-            evidence: reading.evidence.iter().take(MAX_EVIDENCE).cloned().collect(),
+            evidence: reading
+                .evidence
+                .iter()
+                .take(MAX_EVIDENCE)
+                .cloned()
+                .collect(),
             fields: reading.fields.iter().take(MAX_FIELDS).cloned().collect(),
             identity: reading.doc_type.identity_paper(),
             expires_on: reading

@@ -408,11 +408,13 @@ fn datetime_range(
             "{name}_since {since} is not before {name}_until {until}"
         )));
     }
-    Ok((since.is_some() || until.is_some()).then_some(Condition::DatetimeRange {
-        field,
-        gte: since,
-        lt: until,
-    }))
+    Ok(
+        (since.is_some() || until.is_some()).then_some(Condition::DatetimeRange {
+            field,
+            gte: since,
+            lt: until,
+        }),
+    )
 }
 
 #[cfg(test)]

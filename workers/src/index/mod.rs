@@ -41,8 +41,8 @@ pub use query::{
     BackupReport, FacetCount, Hit, IndexInfo, OptimizeReport, Page, SearchParams, StoredImage,
 };
 pub use record::{
-    DocumentRecord, FaceRecord, FacesRecord, GeoPoint, ImageRecord, ImageVectors, MetadataRecord, NewImage, NsfwRecord, OcrLineRecord,
-    OcrRecord, QualityRecord, RenditionRecord, TagScore,
+    DocumentRecord, FaceRecord, FacesRecord, GeoPoint, ImageRecord, ImageVectors, MetadataRecord,
+    NewImage, NsfwRecord, OcrLineRecord, OcrRecord, QualityRecord, RenditionRecord, TagScore,
 };
 pub use scope::{DuplicateMatch, DuplicateReason, TenantIndex};
 

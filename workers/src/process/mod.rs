@@ -19,9 +19,9 @@
 //! the job boundary and becomes `job.panicked`.
 
 mod objects;
-pub mod redaction;
 pub mod outcome;
 pub mod record;
+pub mod redaction;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -16,8 +16,9 @@ use crate::events::EventTag;
 use crate::index::document_record::MAX_FACES;
 use crate::index::record::{MAX_OCR_LINES, MAX_OCR_TEXT};
 use crate::index::{
-    DocumentRecord, FaceRecord, FacesRecord, GeoPoint, ImageRecord, ImageVectors, MetadataRecord, NewImage, NsfwRecord, OcrLineRecord,
-    OcrRecord, QualityRecord, RenditionRecord, StoredImage, TagScore,
+    DocumentRecord, FaceRecord, FacesRecord, GeoPoint, ImageRecord, ImageVectors, MetadataRecord,
+    NewImage, NsfwRecord, OcrLineRecord, OcrRecord, QualityRecord, RenditionRecord, StoredImage,
+    TagScore,
 };
 use crate::jobs::{Job, JobError, JobSource};
 
@@ -124,8 +125,13 @@ impl RecordParts<'_> {
     /// The document after this job; the reminders already sent for the
     /// same expiry date are kept.
     pub fn document(&self) -> Option<DocumentRecord> {
-        let stored = self.stored_record().and_then(|record| record.document.as_ref());
-        match (&self.analysis.document, self.plan.writes(AnalyzerId::Document)) {
+        let stored = self
+            .stored_record()
+            .and_then(|record| record.document.as_ref());
+        match (
+            &self.analysis.document,
+            self.plan.writes(AnalyzerId::Document),
+        ) {
             (Some(reading), true) => {
                 let mut record = DocumentRecord::from_reading(reading);
                 if let Some(stored) = stored

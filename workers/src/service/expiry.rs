@@ -241,8 +241,7 @@ mod tests {
     fn due(expires_on: &str, reminders: &[&str], today: &str) -> Option<String> {
         let id = ImageId::derive(&TenantId::new("t").unwrap(), &"ab".repeat(32)).unwrap();
         let today = NaiveDate::parse_from_str(today, "%Y-%m-%d").unwrap();
-        due_reminder(id, &document(expires_on, reminders), &[90, 30, 7], today)
-            .map(|d| d.mark())
+        due_reminder(id, &document(expires_on, reminders), &[90, 30, 7], today).map(|d| d.mark())
     }
 
     #[test]

@@ -90,7 +90,10 @@ impl TextQuery {
             .unwrap_or_default();
         // People and document types, unless a friendly tag took the words.
         for (tag, matched) in people_tags::mentioned_in(&normalized) {
-            if !tags.iter().any(|(_, words)| words.contains(&matched) || matched.contains(words.as_str())) {
+            if !tags
+                .iter()
+                .any(|(_, words)| words.contains(&matched) || matched.contains(words.as_str()))
+            {
                 tags.push((tag, matched));
             }
         }

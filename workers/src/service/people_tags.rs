@@ -21,10 +21,21 @@ struct Named {
 const NAMED: &[Named] = &[
     Named {
         tag: "person",
-        en: &["person", "people", "man", "woman", "men", "women", "portrait", "someone"],
+        en: &[
+            "person", "people", "man", "woman", "men", "women", "portrait", "someone",
+        ],
         zh: &[
-            "人物", "一个人", "两个人", "有人", "人像", "肖像", "男人", "女人", "男子",
-            "女子", "人们",
+            "人物",
+            "一个人",
+            "两个人",
+            "有人",
+            "人像",
+            "肖像",
+            "男人",
+            "女人",
+            "男子",
+            "女子",
+            "人们",
         ],
     },
     Named {
@@ -112,7 +123,11 @@ pub fn resolve(name: &str) -> Option<&'static str> {
 pub fn mentioned_in(normalized: &str) -> Vec<(String, String)> {
     let mut found: Vec<(usize, usize, &'static str)> = Vec::new();
     for named in NAMED {
-        let names = named.en.iter().map(|n| (n, false)).chain(named.zh.iter().map(|n| (n, true)));
+        let names = named
+            .en
+            .iter()
+            .map(|n| (n, false))
+            .chain(named.zh.iter().map(|n| (n, true)));
         for (name, cjk) in names {
             for (start, _) in normalized.match_indices(name) {
                 let end = start + name.len();
@@ -153,7 +168,10 @@ mod tests {
     use super::*;
 
     fn tags(query: &str) -> Vec<String> {
-        mentioned_in(query).into_iter().map(|(tag, _)| tag).collect()
+        mentioned_in(query)
+            .into_iter()
+            .map(|(tag, _)| tag)
+            .collect()
     }
 
     #[test]

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use imgtag_models::{FriendlyTags, Lang};
 use serde::{Deserialize, Serialize};
 
-use super::people_tags;
 use super::hybrid::{TextQuery, Why, search_text};
+use super::people_tags;
 use crate::index::query::MAX_LIMIT;
 use crate::index::{Hit, ImageFilter, ImageId, IndexError, TenantIndex, VectorName};
 
