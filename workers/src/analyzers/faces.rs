@@ -108,11 +108,29 @@ impl Stage for FacesAnalyzer {
     }
 
     fn run(&self, input: &AnalysisInput<'_>, _: &Analysis) -> Result<FacesOutput, AppError> {
-        let image = input.image.to_rgb8();
+        // The model input (short side 512) already holds every pixel the
+        // detector's largest scale uses; only a larger scale needs a copy
+        // of the decoded image.
+        let model_input = input.model_input;
+        let largest = self
+            .detector
+            .config()
+            .scales
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(0);
+        let decoded;
+        let image = if model_input.width().max(model_input.height()) >= largest {
+            model_input
+        } else {
+            decoded = input.image.to_rgb8();
+            &decoded
+        };
         let (width, height) = (image.width().max(1) as f32, image.height().max(1) as f32);
         let mut faces: Vec<FaceBox> = self
             .detector
-            .detect(&image)?
+            .detect(image)?
             .into_iter()
             .map(|face| FaceBox {
                 rect: [
