@@ -13,8 +13,7 @@ pub enum BackendKind {
     /// Qdrant's engine in process, on a data directory (the default).
     #[default]
     Edge,
-    /// A Qdrant server or cluster over gRPC (needs the `qdrant-server`
-    /// build feature).
+    /// A Qdrant server or cluster over gRPC (always built in).
     Server,
 }
 

@@ -3,7 +3,7 @@
 //! One contract in the project's own types, two backends:
 //! - [`edge::EdgeBackend`]: Qdrant's engine in process on a data directory
 //!   (the default: a newcomer needs no server);
-//! - `server::ServerBackend` (build feature `qdrant-server`): a Qdrant
+//! - `server::ServerBackend`: a Qdrant
 //!   server or cluster over gRPC.
 //!
 //! Isolation by construction: [`Index`] has no read method. Reads go through
@@ -26,7 +26,6 @@ pub mod lock;
 pub mod query;
 pub mod record;
 mod scope;
-#[cfg(feature = "qdrant-server")]
 pub mod server;
 pub mod text;
 
@@ -64,7 +63,6 @@ pub struct Index {
 #[derive(Debug, Clone)]
 enum Backend {
     Edge(EdgeBackend),
-    #[cfg(feature = "qdrant-server")]
     Server(server::ServerBackend),
 }
 
@@ -86,19 +84,9 @@ impl Index {
                         .map_err(|e| IndexError::Engine(format!("opening the index: {e}")))??;
                 Backend::Edge(edge)
             }
-            #[cfg(feature = "qdrant-server")]
             BackendKind::Server => Backend::Server(
                 server::ServerBackend::connect(&config.server, config.layout).await?,
             ),
-            #[cfg(not(feature = "qdrant-server"))]
-            BackendKind::Server => {
-                return Err(IndexError::Unsupported {
-                    backend: "server",
-                    what: "this imgtag was built without the `qdrant-server` feature \
-                           (cargo build --features qdrant-server)"
-                        .into(),
-                });
-            }
         };
         Ok(Self {
             backend,
@@ -129,17 +117,9 @@ impl Index {
                 edge.flush().await?;
                 Ok(plan)
             }
-            #[cfg(feature = "qdrant-server")]
             BackendKind::Server => {
                 server::ServerBackend::migrate(&config.server, config.layout).await
             }
-            #[cfg(not(feature = "qdrant-server"))]
-            BackendKind::Server => Err(IndexError::Unsupported {
-                backend: "server",
-                what: "this imgtag was built without the `qdrant-server` feature \
-                       (cargo build --features qdrant-server)"
-                    .into(),
-            }),
         }
     }
 
@@ -158,7 +138,6 @@ impl Index {
     pub fn backend_name(&self) -> &'static str {
         match &self.backend {
             Backend::Edge(_) => "edge",
-            #[cfg(feature = "qdrant-server")]
             Backend::Server(_) => "server",
         }
     }
@@ -168,7 +147,6 @@ impl Index {
     pub async fn flush(&self) -> Result<(), IndexError> {
         match &self.backend {
             Backend::Edge(edge) => edge.flush().await,
-            #[cfg(feature = "qdrant-server")]
             Backend::Server(server) => server.flush().await,
         }
     }
@@ -177,7 +155,6 @@ impl Index {
     pub async fn optimize(&self) -> Result<OptimizeReport, IndexError> {
         match &self.backend {
             Backend::Edge(edge) => edge.optimize().await,
-            #[cfg(feature = "qdrant-server")]
             Backend::Server(server) => server.optimize().await,
         }
     }
@@ -186,7 +163,6 @@ impl Index {
     pub async fn info(&self) -> Result<IndexInfo, IndexError> {
         match &self.backend {
             Backend::Edge(edge) => edge.info().await,
-            #[cfg(feature = "qdrant-server")]
             Backend::Server(server) => server.info().await,
         }
     }
@@ -203,7 +179,6 @@ impl Index {
                 })?;
                 edge.backup(destination).await
             }
-            #[cfg(feature = "qdrant-server")]
             Backend::Server(server) => server.backup().await,
         }
     }
@@ -211,7 +186,6 @@ impl Index {
     async fn upsert(&self, points: Vec<StoredPoint>) -> Result<(), IndexError> {
         match &self.backend {
             Backend::Edge(edge) => edge.upsert(points).await,
-            #[cfg(feature = "qdrant-server")]
             Backend::Server(server) => server.upsert(points).await,
         }
     }
@@ -219,7 +193,6 @@ impl Index {
     async fn search(&self, request: VectorSearch) -> Result<Vec<Hit>, IndexError> {
         match &self.backend {
             Backend::Edge(edge) => edge.search(request).await,
-            #[cfg(feature = "qdrant-server")]
             Backend::Server(server) => server.search(request).await,
         }
     }
@@ -233,7 +206,6 @@ impl Index {
     ) -> Result<Page, IndexError> {
         match &self.backend {
             Backend::Edge(edge) => edge.scroll(filter, cursor, limit, with_vectors).await,
-            #[cfg(feature = "qdrant-server")]
             Backend::Server(server) => server.scroll(filter, cursor, limit, with_vectors).await,
         }
     }
@@ -241,7 +213,6 @@ impl Index {
     async fn count(&self, filter: ScopedFilter) -> Result<u64, IndexError> {
         match &self.backend {
             Backend::Edge(edge) => edge.count(filter).await,
-            #[cfg(feature = "qdrant-server")]
             Backend::Server(server) => server.count(filter).await,
         }
     }
@@ -254,7 +225,6 @@ impl Index {
     ) -> Result<Vec<FacetCount>, IndexError> {
         match &self.backend {
             Backend::Edge(edge) => edge.facet(field, filter, limit).await,
-            #[cfg(feature = "qdrant-server")]
             Backend::Server(server) => server.facet(field, filter, limit).await,
         }
     }
@@ -262,7 +232,6 @@ impl Index {
     async fn delete(&self, filter: ScopedFilter) -> Result<u64, IndexError> {
         match &self.backend {
             Backend::Edge(edge) => edge.delete(filter).await,
-            #[cfg(feature = "qdrant-server")]
             Backend::Server(server) => server.delete(filter).await,
         }
     }

@@ -1,5 +1,5 @@
 //! The server backend: a Qdrant server or cluster over gRPC, through the
-//! `qdrant-client` crate (build feature `qdrant-server`).
+//! `qdrant-client` crate (always built).
 //!
 //! Same collection layout as the embedded backend ([`super::edge`]): named
 //! dense vectors for every [`VectorName`] (cosine), a payload index on every
@@ -8,6 +8,17 @@
 //! creates the collection when it is missing and refuses one whose vectors
 //! differ ([`IndexError::LayoutMismatch`]).
 //!
+//! Opening is safe on a server that is still starting and from several
+//! processes at once, within a bounded time ([`connect_budget`]): the health
+//! check is retried while the server is unreachable or busy; a collection
+//! another process created at the same moment ("already exists") counts as
+//! created, and its layout is then checked like any other; the open waits
+//! until the collection answers with a usable status and every payload
+//! index is listed, retrying index creation while a new collection settles.
+//! Transient failures (unreachable, `Unavailable`, `DeadlineExceeded`,
+//! `ResourceExhausted`, cancelled or aborted calls) are retried with a
+//! doubling backoff (100 ms to 5 s); anything else fails at once.
+//!
 //! Durability: every write is sent with `wait = true` and strong write
 //! ordering, so it has been applied (and written to the server's WAL) when
 //! the call returns; [`ServerBackend::flush`] has nothing left to do.
@@ -15,10 +26,12 @@
 //! itself; [`ServerBackend::optimize`] only reports the collection's state.
 //!
 //! Errors: an unreachable server, a timeout, a cancelled or throttled call
-//! become [`IndexError::Unavailable`]; a request the server calls invalid
-//! becomes [`IndexError::InvalidInput`]; everything else
-//! [`IndexError::Engine`]. Messages carry the gRPC status message only,
-//! never request metadata, so the API key cannot reach a log.
+//! become [`IndexError::Unavailable`] (exactly the failures retried while
+//! opening); a request the server calls invalid becomes
+//! [`IndexError::InvalidInput`]; everything else [`IndexError::Engine`].
+//! Every error from a call names the server URL and the collection.
+//! Messages carry the gRPC status message only, never request metadata, so
+//! the API key cannot reach a log.
 //!
 //! The API is exercised only against a real server (no server runs on the
 //! development machines, `../shared/facts/QDRANT.md`); the conversions
@@ -30,14 +43,15 @@ use std::time::{Duration, Instant};
 
 use chrono::DateTime;
 use qdrant_client::qdrant::{
-    self, CollectionStatus, CountPointsBuilder, CreateCollectionBuilder,
-    CreateFieldIndexCollectionBuilder, CreateVectorNameRequestBuilder, DeletePointsBuilder,
-    DeleteVectorNameRequestBuilder, DenseVectorCreationConfigBuilder, Distance, FacetCountsBuilder,
-    FieldType, KeywordIndexParamsBuilder, NamedVectors, PayloadSchemaType, PointStruct, Query,
-    QueryPointsBuilder, ScrollPointsBuilder, SearchParamsBuilder, TextIndexParamsBuilder,
-    TokenizerType, UpsertPointsBuilder, Vector, VectorParamsBuilder, VectorsConfigBuilder,
-    WriteOrdering, WriteOrderingType, facet_value::Variant as FacetVariant, r#match::MatchValue,
-    point_id::PointIdOptions, vector_output, vectors_config, vectors_output::VectorsOptions,
+    self, CollectionStatus, CountPointsBuilder, CreateCollection, CreateCollectionBuilder,
+    CreateFieldIndexCollection, CreateFieldIndexCollectionBuilder, CreateVectorNameRequestBuilder,
+    DeletePointsBuilder, DeleteVectorNameRequestBuilder, DenseVectorCreationConfigBuilder,
+    Distance, FacetCountsBuilder, FieldType, KeywordIndexParamsBuilder, NamedVectors,
+    PayloadSchemaType, PointStruct, Query, QueryPointsBuilder, ScrollPointsBuilder,
+    SearchParamsBuilder, TextIndexParamsBuilder, TokenizerType, UpsertPointsBuilder, Vector,
+    VectorParamsBuilder, VectorsConfigBuilder, WriteOrdering, WriteOrderingType,
+    facet_value::Variant as FacetVariant, r#match::MatchValue, point_id::PointIdOptions,
+    vector_output, vectors_config, vectors_output::VectorsOptions,
 };
 use qdrant_client::{Payload, Qdrant, QdrantError};
 use uuid::Uuid;
@@ -81,20 +95,26 @@ impl fmt::Debug for ServerBackend {
 }
 
 impl ServerBackend {
-    /// Connects to the server (a health check, so an unreachable server
-    /// fails here as [`IndexError::Unavailable`]), creates the collection
-    /// if it is missing, checks its vectors against `layout` and creates the
-    /// payload indexes it lacks. Safe to run from several processes at once.
+    /// Connects to the server, creates the collection if it is missing,
+    /// checks its vectors against `layout` and creates the payload indexes
+    /// it lacks, all within [`connect_budget`]: a server still starting or
+    /// busy is waited for, a collection created by another process at the
+    /// same moment is used, and the open returns once the collection is
+    /// usable. An unreachable server fails as [`IndexError::Unavailable`]
+    /// once the budget is spent. Safe to run from several processes at once.
     pub async fn connect(config: &ServerConfig, layout: IndexLayout) -> Result<Self, IndexError> {
-        let backend = Self::connect_unchecked(config, layout).await?;
-        backend.ensure_collection().await?;
+        let deadline = Instant::now() + connect_budget(config);
+        let backend = Self::connect_unchecked(config, layout, deadline).await?;
+        backend.ensure_collection(deadline).await?;
         Ok(backend)
     }
 
-    /// The client, after a health check; nothing checked or created.
+    /// The client, after a health check (retried until `deadline` while
+    /// the server is unreachable or busy); nothing checked or created.
     async fn connect_unchecked(
         config: &ServerConfig,
         layout: IndexLayout,
+        deadline: Instant,
     ) -> Result<Self, IndexError> {
         config
             .validate()
@@ -111,7 +131,12 @@ impl ServerBackend {
             .connect_timeout(timeout)
             .skip_compatibility_check()
             .build()
-            .map_err(|e| server_error("creating the client", e))?;
+            .map_err(|e| {
+                server_error(
+                    &during("creating the client", &config.url, &config.collection),
+                    e,
+                )
+            })?;
         let backend = Self {
             client,
             url: config.url.clone(),
@@ -119,10 +144,13 @@ impl ServerBackend {
             layout,
         };
         let health = backend
-            .client
-            .health_check()
-            .await
-            .map_err(|e| server_error("health check", e))?;
+            .retry(
+                "health check",
+                deadline,
+                &[Failure::Transient],
+                async || backend.client.health_check().await,
+            )
+            .await?;
         tracing::info!(
             url = %backend.url,
             collection = %backend.collection,
@@ -155,7 +183,7 @@ impl ServerBackend {
             self.client
                 .upsert_points(request)
                 .await
-                .map_err(|e| server_error("upsert", e))?;
+                .map_err(|e| server_error(&self.during("upsert"), e))?;
         }
         Ok(())
     }
@@ -176,7 +204,7 @@ impl ServerBackend {
             .client
             .query(query)
             .await
-            .map_err(|e| server_error("search", e))?;
+            .map_err(|e| server_error(&self.during("search"), e))?;
         response
             .result
             .into_iter()
@@ -210,7 +238,7 @@ impl ServerBackend {
             .client
             .scroll(request)
             .await
-            .map_err(|e| server_error("scroll", e))?;
+            .map_err(|e| server_error(&self.during("scroll"), e))?;
         let images = response
             .result
             .into_iter()
@@ -244,7 +272,7 @@ impl ServerBackend {
             .client
             .facet(request)
             .await
-            .map_err(|e| server_error("facet", e))?;
+            .map_err(|e| server_error(&self.during("facet"), e))?;
         let mut counts = response
             .hits
             .into_iter()
@@ -255,8 +283,8 @@ impl ServerBackend {
                     Some(FacetVariant::BoolValue(value)) => value.to_string(),
                     None => {
                         return Err(IndexError::Engine(format!(
-                            "facet of {}: the server sent a hit without a value",
-                            field.path()
+                            "{}: the server sent a hit without a value",
+                            self.during(&format!("facet of {}", field.path()))
                         )));
                     }
                 };
@@ -284,7 +312,7 @@ impl ServerBackend {
             self.client
                 .delete_points(request)
                 .await
-                .map_err(|e| server_error("delete", e))?;
+                .map_err(|e| server_error(&self.during("delete"), e))?;
         }
         Ok(count)
     }
@@ -312,8 +340,8 @@ impl ServerBackend {
                 .filter(|error| !error.is_empty())
                 .unwrap_or_else(|| "no reason given".into());
             return Err(IndexError::Engine(format!(
-                "collection {} is red (optimisation failed): {reason}",
-                self.collection
+                "{}: the collection is red (optimisation failed): {reason}",
+                self.during("optimize")
             )));
         }
         tracing::info!(
@@ -352,9 +380,12 @@ impl ServerBackend {
             .client
             .create_snapshot(&self.collection)
             .await
-            .map_err(|e| server_error("snapshot", e))?;
+            .map_err(|e| server_error(&self.during("snapshot"), e))?;
         let snapshot = response.snapshot_description.ok_or_else(|| {
-            IndexError::Engine("snapshot: the server did not describe the snapshot".into())
+            IndexError::Engine(format!(
+                "{}: the server did not describe the snapshot",
+                self.during("snapshot")
+            ))
         })?;
         tracing::info!(
             collection = %self.collection,
@@ -378,11 +409,13 @@ impl ServerBackend {
             .client
             .count(request)
             .await
-            .map_err(|e| server_error("count", e))?;
-        response
-            .result
-            .map(|result| result.count)
-            .ok_or_else(|| IndexError::Engine("count: the server sent no result".into()))
+            .map_err(|e| server_error(&self.during("count"), e))?;
+        response.result.map(|result| result.count).ok_or_else(|| {
+            IndexError::Engine(format!(
+                "{}: the server sent no result",
+                self.during("count")
+            ))
+        })
     }
 
     async fn collection_info(&self) -> Result<qdrant::CollectionInfo, IndexError> {
@@ -390,46 +423,31 @@ impl ServerBackend {
             .client
             .collection_info(&self.collection)
             .await
-            .map_err(|e| server_error("collection info", e))?;
+            .map_err(|e| server_error(&self.during("collection info"), e))?;
         response.result.ok_or_else(|| {
             IndexError::Engine(format!(
-                "collection info: the server sent nothing for {}",
-                self.collection
+                "{}: the server sent nothing",
+                self.during("collection info")
             ))
         })
     }
 
-    async fn ensure_collection(&self) -> Result<(), IndexError> {
+    /// Creates the collection unless it exists (or another process creates
+    /// it at the same moment), waits until it is usable, checks its vectors
+    /// and creates the payload indexes it lacks.
+    async fn ensure_collection(&self, deadline: Instant) -> Result<(), IndexError> {
         let exists = self
-            .client
-            .collection_exists(&self.collection)
-            .await
-            .map_err(|e| server_error("collection exists", e))?;
+            .retry(
+                "collection exists",
+                deadline,
+                &[Failure::Transient],
+                async || self.client.collection_exists(&self.collection).await,
+            )
+            .await?;
         if !exists {
-            let mut vectors = VectorsConfigBuilder::default();
-            for name in VectorName::ALL {
-                vectors.add_named_vector_params(
-                    name.as_str(),
-                    VectorParamsBuilder::new(self.layout.dimensions(name) as u64, Distance::Cosine),
-                );
-            }
-            let request = CreateCollectionBuilder::new(&self.collection).vectors_config(vectors);
-            match self.client.create_collection(request).await {
-                Ok(_) => tracing::info!(collection = %self.collection, "created the collection"),
-                Err(error) => {
-                    // Another process may have created it in between.
-                    let exists_now = self
-                        .client
-                        .collection_exists(&self.collection)
-                        .await
-                        .map_err(|e| server_error("collection exists", e))?;
-                    if !exists_now {
-                        return Err(server_error("create collection", error));
-                    }
-                }
-            }
+            self.create_collection(deadline).await?;
         }
-        let info = self.collection_info().await?;
+        let info = self.wait_until_usable(deadline).await?;
         let plan = migration_plan(&self.location(), &info, self.layout)?;
         if !plan.is_empty() {
             return Err(IndexError::LayoutMismatch {
@@ -437,7 +455,125 @@ impl ServerBackend {
                 reason: format!("{}: run `imgtag index migrate`", plan.describe()),
             });
         }
-        self.ensure_payload_indexes(&info).await
+        self.ensure_payload_indexes(info, deadline).await
+    }
+
+    /// Creates the collection with the layout's vectors. "Already exists"
+    /// (another process created it first, or an earlier attempt that timed
+    /// out went through) counts as created: the caller checks the layout.
+    async fn create_collection(&self, deadline: Instant) -> Result<(), IndexError> {
+        let mut vectors = VectorsConfigBuilder::default();
+        for name in VectorName::ALL {
+            vectors.add_named_vector_params(
+                name.as_str(),
+                VectorParamsBuilder::new(self.layout.dimensions(name) as u64, Distance::Cosine),
+            );
+        }
+        let request: CreateCollection = CreateCollectionBuilder::new(&self.collection)
+            .vectors_config(vectors)
+            .into();
+        let created = self
+            .attempt(
+                "create collection",
+                deadline,
+                &[Failure::Transient],
+                async || self.client.create_collection(request.clone()).await,
+            )
+            .await;
+        match created {
+            Ok(_) => {
+                tracing::info!(url = %self.url, collection = %self.collection, "created the collection");
+                Ok(())
+            }
+            Err(refused) if refused.failure == Failure::AlreadyExists => {
+                tracing::info!(
+                    url = %self.url,
+                    collection = %self.collection,
+                    "the collection was created by another process at the same moment; using it"
+                );
+                Ok(())
+            }
+            Err(refused) => {
+                // Another process may have created it in between, and the
+                // server said so in another way.
+                let exists_now = self
+                    .retry(
+                        "collection exists",
+                        deadline,
+                        &[Failure::Transient],
+                        async || self.client.collection_exists(&self.collection).await,
+                    )
+                    .await?;
+                if exists_now {
+                    Ok(())
+                } else {
+                    Err(refused.error)
+                }
+            }
+        }
+    }
+
+    /// The collection's info once it can take requests: it answers (a new
+    /// collection may be missing from a node for a moment) with a known
+    /// status: green, yellow (optimising), grey (optimisation pending) or
+    /// red (optimisation failed; logged). Anything else is waited out until
+    /// `deadline`.
+    async fn wait_until_usable(
+        &self,
+        deadline: Instant,
+    ) -> Result<qdrant::CollectionInfo, IndexError> {
+        let started = Instant::now();
+        let mut backoff = Backoff::default();
+        loop {
+            let response = self
+                .retry("collection info", deadline, SETTLING, async || {
+                    self.client.collection_info(&self.collection).await
+                })
+                .await?;
+            let status = response.result.as_ref().map_or(
+                CollectionStatus::UnknownCollectionStatus,
+                |info| {
+                    CollectionStatus::try_from(info.status)
+                        .unwrap_or(CollectionStatus::UnknownCollectionStatus)
+                },
+            );
+            match (status, response.result) {
+                (
+                    CollectionStatus::Green | CollectionStatus::Yellow | CollectionStatus::Grey,
+                    Some(info),
+                ) => return Ok(info),
+                // Its optimiser failed: it still answers reads and writes,
+                // and `imgtag index optimize` reports the reason.
+                (CollectionStatus::Red, Some(info)) => {
+                    tracing::warn!(
+                        url = %self.url,
+                        collection = %self.collection,
+                        reason = info
+                            .optimizer_status
+                            .as_ref()
+                            .map_or("", |status| status.error.as_str()),
+                        "the collection is red (optimisation failed)"
+                    );
+                    return Ok(info);
+                }
+                _ => {}
+            }
+            let Some(delay) = backoff.next_delay(Instant::now(), deadline) else {
+                return Err(IndexError::Unavailable(format!(
+                    "{}: the collection is not usable after {:.1} s (status {})",
+                    self.during("opening the collection"),
+                    started.elapsed().as_secs_f64(),
+                    status.as_str_name()
+                )));
+            };
+            tracing::info!(
+                url = %self.url,
+                collection = %self.collection,
+                status = status.as_str_name(),
+                "waiting for the new collection to be usable"
+            );
+            tokio::time::sleep(delay).await;
+        }
     }
 
     /// Moves the collection's vectors to the layout: deletes retired ones,
@@ -447,7 +583,8 @@ impl ServerBackend {
         config: &ServerConfig,
         layout: IndexLayout,
     ) -> Result<MigrationPlan, IndexError> {
-        let backend = Self::connect_unchecked(config, layout).await?;
+        let deadline = Instant::now() + connect_budget(config);
+        let backend = Self::connect_unchecked(config, layout, deadline).await?;
         let info = backend.collection_info().await?;
         let plan = migration_plan(&backend.location(), &info, layout)?;
         for name in &plan.delete {
@@ -458,7 +595,7 @@ impl ServerBackend {
                         .wait(true),
                 )
                 .await
-                .map_err(|e| server_error("delete vector name", e))?;
+                .map_err(|e| server_error(&backend.during("delete vector name"), e))?;
             tracing::info!(vector = %name, "index migration: vector deleted");
         }
         for name in &plan.create {
@@ -476,71 +613,333 @@ impl ServerBackend {
                     .wait(true),
                 )
                 .await
-                .map_err(|e| server_error("create vector name", e))?;
+                .map_err(|e| server_error(&backend.during("create vector name"), e))?;
             tracing::info!(vector = name.as_str(), "index migration: vector created");
         }
         Ok(plan)
     }
 
+    /// Creates the payload indexes `info` lacks, then reads the collection
+    /// again until every index is listed with its type (another process may
+    /// be creating the same ones; a new collection may refuse them for a
+    /// moment). An index of another type is a layout mismatch.
     async fn ensure_payload_indexes(
         &self,
-        info: &qdrant::CollectionInfo,
+        mut info: qdrant::CollectionInfo,
+        deadline: Instant,
     ) -> Result<(), IndexError> {
-        for field in Field::ALL {
-            let kind = field.kind();
-            if let Some(existing) = info.payload_schema.get(field.path()) {
-                let expected = schema_type(kind);
-                if existing.data_type != expected as i32 {
-                    let found = PayloadSchemaType::try_from(existing.data_type)
-                        .map_or("unknown", |t| t.as_str_name());
-                    return Err(IndexError::LayoutMismatch {
-                        location: self.location(),
-                        reason: format!(
-                            "payload index on `{}` is {found}, expected {}",
-                            field.path(),
-                            expected.as_str_name()
-                        ),
-                    });
-                }
-                continue;
+        let started = Instant::now();
+        let mut backoff = Backoff::default();
+        let mut created_once = false;
+        loop {
+            let missing = self.missing_payload_indexes(&info)?;
+            if missing.is_empty() {
+                return Ok(());
             }
-            let mut request = CreateFieldIndexCollectionBuilder::new(
-                &self.collection,
-                field.path(),
-                field_type(kind),
-            )
-            .wait(true);
-            match kind {
-                FieldKind::Keyword { tenant } => {
-                    request = request.field_index_params(
-                        KeywordIndexParamsBuilder::default()
-                            .is_tenant(tenant)
-                            .enable_hnsw(hnsw_links(field)),
-                    );
-                }
-                // As the embedded backend: imgtag makes the terms
-                // (index/text.rs); the server splits on spaces and keeps
-                // positions for phrase matches.
-                FieldKind::Text => {
-                    request = request.field_index_params(
-                        TextIndexParamsBuilder::new(TokenizerType::Whitespace)
-                            .lowercase(true)
-                            .phrase_matching(true),
-                    );
-                }
-                _ => {}
+            if created_once {
+                // Created, yet not listed: wait for the server to show them.
+                let Some(delay) = backoff.next_delay(Instant::now(), deadline) else {
+                    let names: Vec<&str> = missing.iter().map(|field| field.path()).collect();
+                    return Err(IndexError::Unavailable(format!(
+                        "{}: payload indexes still missing after {:.1} s: {}",
+                        self.during("opening the collection"),
+                        started.elapsed().as_secs_f64(),
+                        names.join(", ")
+                    )));
+                };
+                tokio::time::sleep(delay).await;
             }
-            self.client
-                .create_field_index(request)
-                .await
-                .map_err(|e| server_error("create payload index", e))?;
-            tracing::info!(collection = %self.collection, field = field.path(), "created payload index");
+            for field in missing {
+                let request = self.payload_index_request(field);
+                let what = format!("create payload index on {}", field.path());
+                let created = self
+                    .attempt(&what, deadline, SETTLING, async || {
+                        self.client.create_field_index(request.clone()).await
+                    })
+                    .await;
+                match created {
+                    Ok(_) => tracing::info!(
+                        url = %self.url,
+                        collection = %self.collection,
+                        field = field.path(),
+                        "created payload index"
+                    ),
+                    // Checked with the others on the next read.
+                    Err(refused) if refused.failure == Failure::AlreadyExists => {}
+                    Err(refused) => return Err(refused.error),
+                }
+            }
+            created_once = true;
+            info = self
+                .retry("collection info", deadline, SETTLING, async || {
+                    self.client.collection_info(&self.collection).await
+                })
+                .await?
+                .result
+                .ok_or_else(|| {
+                    IndexError::Engine(format!(
+                        "{}: the server sent nothing",
+                        self.during("collection info")
+                    ))
+                })?;
         }
-        Ok(())
+    }
+
+    /// The fields without a payload index in `info`; an index of the wrong
+    /// type is a layout mismatch.
+    fn missing_payload_indexes(
+        &self,
+        info: &qdrant::CollectionInfo,
+    ) -> Result<Vec<Field>, IndexError> {
+        let mut missing = Vec::new();
+        for field in Field::ALL {
+            let Some(existing) = info.payload_schema.get(field.path()) else {
+                missing.push(field);
+                continue;
+            };
+            let expected = schema_type(field.kind());
+            if existing.data_type != expected as i32 {
+                let found = PayloadSchemaType::try_from(existing.data_type)
+                    .map_or("unknown", |t| t.as_str_name());
+                return Err(IndexError::LayoutMismatch {
+                    location: self.location(),
+                    reason: format!(
+                        "payload index on `{}` is {found}, expected {}",
+                        field.path(),
+                        expected.as_str_name()
+                    ),
+                });
+            }
+        }
+        Ok(missing)
+    }
+
+    /// The request creating `field`'s payload index.
+    fn payload_index_request(&self, field: Field) -> CreateFieldIndexCollection {
+        let kind = field.kind();
+        let mut request = CreateFieldIndexCollectionBuilder::new(
+            &self.collection,
+            field.path(),
+            field_type(kind),
+        )
+        .wait(true);
+        match kind {
+            FieldKind::Keyword { tenant } => {
+                request = request.field_index_params(
+                    KeywordIndexParamsBuilder::default()
+                        .is_tenant(tenant)
+                        .enable_hnsw(hnsw_links(field)),
+                );
+            }
+            // As the embedded backend: imgtag makes the terms
+            // (index/text.rs); the server splits on spaces and keeps
+            // positions for phrase matches.
+            FieldKind::Text => {
+                request = request.field_index_params(
+                    TextIndexParamsBuilder::new(TokenizerType::Whitespace)
+                        .lowercase(true)
+                        .phrase_matching(true),
+                );
+            }
+            _ => {}
+        }
+        request.into()
+    }
+
+    /// `what`, naming the server and the collection (for error messages).
+    fn during(&self, what: &str) -> String {
+        during(what, &self.url, &self.collection)
+    }
+
+    /// [`retrying`] a call of the client, its errors classified and named.
+    async fn attempt<T>(
+        &self,
+        what: &str,
+        deadline: Instant,
+        retry_on: &[Failure],
+        mut call: impl AsyncFnMut() -> Result<T, QdrantError>,
+    ) -> Result<T, Refused> {
+        let context = self.during(what);
+        retrying(deadline, retry_on, async || {
+            call().await.map_err(|error| {
+                let failure = classify(&error);
+                (failure, server_error(&context, error))
+            })
+        })
+        .await
+    }
+
+    /// [`ServerBackend::attempt`] when no failure needs telling apart.
+    async fn retry<T>(
+        &self,
+        what: &str,
+        deadline: Instant,
+        retry_on: &[Failure],
+        call: impl AsyncFnMut() -> Result<T, QdrantError>,
+    ) -> Result<T, IndexError> {
+        self.attempt(what, deadline, retry_on, call)
+            .await
+            .map_err(|refused| refused.error)
     }
 
     fn location(&self) -> String {
         format!("{}/{}", self.url.trim_end_matches('/'), self.collection)
+    }
+}
+
+/// How long opening may keep retrying a server that is starting, busy or
+/// unreachable, and wait for a new collection: three request timeouts, at
+/// least 30 s (30 s with the default `timeout_secs = 10`).
+pub fn connect_budget(config: &ServerConfig) -> Duration {
+    Duration::from_secs(config.timeout_secs.saturating_mul(3).max(30))
+}
+
+/// `what`, naming the server and the collection.
+fn during(what: &str, url: &str, collection: &str) -> String {
+    format!("{what} (server {url}, collection {collection})")
+}
+
+/// What a failed call says about calling again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    /// Unreachable, starting, overloaded, timed out, cancelled or aborted:
+    /// the same call may pass later.
+    Transient,
+    /// The collection (or a shard of it) is not there: expected for a
+    /// moment after it was created, an error otherwise.
+    NotReady,
+    /// What the call creates exists already.
+    AlreadyExists,
+    /// Retrying cannot help (invalid request, refused key, ...).
+    Permanent,
+}
+
+/// Failures worth another attempt while a new collection settles.
+const SETTLING: &[Failure] = &[Failure::Transient, Failure::NotReady];
+
+/// The failure of a client call.
+fn classify(error: &QdrantError) -> Failure {
+    match error {
+        QdrantError::ResponseError { status } => {
+            classify_status(status.code() as i32, status.message())
+        }
+        QdrantError::ResourceExhaustedError { .. } => Failure::Transient,
+        _ => Failure::Permanent,
+    }
+}
+
+/// The failure a gRPC status reports.
+fn classify_status(code: i32, message: &str) -> Failure {
+    use grpc_code::*;
+    match code {
+        CANCELLED | DEADLINE_EXCEEDED | RESOURCE_EXHAUSTED | ABORTED | UNAVAILABLE => {
+            Failure::Transient
+        }
+        // The client reports a failed connection as INTERNAL, a broken
+        // transport sometimes as UNKNOWN.
+        INTERNAL | UNKNOWN
+            if message.starts_with("Failed to connect") || message.contains("transport error") =>
+        {
+            Failure::Transient
+        }
+        ALREADY_EXISTS => Failure::AlreadyExists,
+        // Older servers answer "Wrong input: Collection `x` already exists!".
+        INVALID_ARGUMENT if message.contains("already exists") => Failure::AlreadyExists,
+        NOT_FOUND => Failure::NotReady,
+        _ => Failure::Permanent,
+    }
+}
+
+/// A call that failed for good: how, and the error to report.
+#[derive(Debug)]
+struct Refused {
+    failure: Failure,
+    error: IndexError,
+}
+
+/// Calls `call` until it succeeds, fails in a way not in `retry_on`, or
+/// the next wait would pass `deadline`; waits by [`Backoff`] in between.
+/// A failure after several attempts says how many and for how long.
+async fn retrying<T>(
+    deadline: Instant,
+    retry_on: &[Failure],
+    mut call: impl AsyncFnMut() -> Result<T, (Failure, IndexError)>,
+) -> Result<T, Refused> {
+    let started = Instant::now();
+    let mut backoff = Backoff::default();
+    let mut attempts = 0_u32;
+    loop {
+        attempts += 1;
+        let (failure, error) = match call().await {
+            Ok(value) => return Ok(value),
+            Err(failed) => failed,
+        };
+        let delay = if retry_on.contains(&failure) {
+            backoff.next_delay(Instant::now(), deadline)
+        } else {
+            None
+        };
+        let Some(delay) = delay else {
+            let error = if attempts > 1 {
+                annotate(
+                    error,
+                    &format!(
+                        "gave up after {attempts} attempts in {:.1} s",
+                        started.elapsed().as_secs_f64()
+                    ),
+                )
+            } else {
+                error
+            };
+            return Err(Refused { failure, error });
+        };
+        tracing::warn!(
+            attempt = attempts,
+            retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+            %error,
+            "index server call failed; retrying"
+        );
+        tokio::time::sleep(delay).await;
+    }
+}
+
+/// `error` with `note` appended to its message (same variant, same code).
+fn annotate(error: IndexError, note: &str) -> IndexError {
+    match error {
+        IndexError::Unavailable(text) => IndexError::Unavailable(format!("{text}; {note}")),
+        IndexError::Engine(text) => IndexError::Engine(format!("{text}; {note}")),
+        IndexError::InvalidInput(text) => IndexError::InvalidInput(format!("{text}; {note}")),
+        other => other,
+    }
+}
+
+/// Waits between attempts: 100 ms, doubling up to 5 s, never past the
+/// deadline.
+#[derive(Debug, Clone)]
+struct Backoff {
+    next: Duration,
+}
+
+impl Backoff {
+    const FIRST: Duration = Duration::from_millis(100);
+    const MAX: Duration = Duration::from_secs(5);
+
+    /// The wait before the next attempt, cut to what is left before
+    /// `deadline`; `None` once nothing is left.
+    fn next_delay(&mut self, now: Instant, deadline: Instant) -> Option<Duration> {
+        let left = deadline.saturating_duration_since(now);
+        if left.is_zero() {
+            return None;
+        }
+        let delay = self.next.min(left);
+        self.next = (self.next * 2).min(Self::MAX);
+        Some(delay)
+    }
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self { next: Self::FIRST }
     }
 }
 
@@ -859,20 +1258,15 @@ fn server_error(what: &str, error: QdrantError) -> IndexError {
 }
 
 /// Classifies a gRPC status: can a retry help, and whose fault is it.
+/// Exactly the transient failures ([`classify_status`]) are
+/// [`IndexError::Unavailable`].
 fn status_error(what: &str, code: i32, message: &str) -> IndexError {
     use grpc_code::*;
     let text = format!("{what}: {} ({message})", code_name(code));
+    if classify_status(code, message) == Failure::Transient {
+        return IndexError::Unavailable(text);
+    }
     match code {
-        CANCELLED | DEADLINE_EXCEEDED | RESOURCE_EXHAUSTED | ABORTED | UNAVAILABLE => {
-            IndexError::Unavailable(text)
-        }
-        // The client reports a failed connection as INTERNAL, a broken
-        // transport sometimes as UNKNOWN.
-        INTERNAL | UNKNOWN
-            if message.starts_with("Failed to connect") || message.contains("transport error") =>
-        {
-            IndexError::Unavailable(text)
-        }
         INVALID_ARGUMENT => IndexError::InvalidInput(text),
         UNAUTHENTICATED | PERMISSION_DENIED => {
             IndexError::Engine(format!("{text}; check index.server.api_key"))
@@ -1278,6 +1672,251 @@ mod tests {
         let printed = format!("{backend:?}");
         assert!(!printed.contains("s3cr3t-key"), "{printed}");
         assert!(printed.contains("imgtag_images"), "{printed}");
+    }
+
+    #[test]
+    fn failures_are_classified_for_retrying() {
+        use grpc_code::*;
+        for code in [
+            UNAVAILABLE,
+            DEADLINE_EXCEEDED,
+            RESOURCE_EXHAUSTED,
+            CANCELLED,
+            ABORTED,
+        ] {
+            assert_eq!(classify_status(code, "x"), Failure::Transient, "{code}");
+        }
+        assert_eq!(
+            classify_status(INTERNAL, "Failed to connect to http://127.0.0.1:6334/"),
+            Failure::Transient
+        );
+        assert_eq!(
+            classify_status(UNKNOWN, "transport error"),
+            Failure::Transient
+        );
+        assert_eq!(
+            classify_status(INTERNAL, "Service internal error: disk full"),
+            Failure::Permanent
+        );
+        // A concurrent creator: the current code, and older servers' words.
+        assert_eq!(
+            classify_status(ALREADY_EXISTS, "Collection `c` already exists!"),
+            Failure::AlreadyExists
+        );
+        assert_eq!(
+            classify_status(
+                INVALID_ARGUMENT,
+                "Wrong input: Collection `c` already exists!"
+            ),
+            Failure::AlreadyExists
+        );
+        assert_eq!(
+            classify_status(INVALID_ARGUMENT, "Wrong input: vector size"),
+            Failure::Permanent
+        );
+        assert_eq!(
+            classify_status(NOT_FOUND, "Collection `c` doesn't exist!"),
+            Failure::NotReady
+        );
+        for code in [UNAUTHENTICATED, PERMISSION_DENIED, FAILED_PRECONDITION] {
+            assert_eq!(classify_status(code, "x"), Failure::Permanent, "{code}");
+        }
+        assert_eq!(
+            classify(&QdrantError::ConversionError("sparse".into())),
+            Failure::Permanent
+        );
+        // Retried exactly when the error's code says a retry can help.
+        for code in 0..=16 {
+            for message in ["x", "Failed to connect to http://h:6334/", "already exists"] {
+                let transient = classify_status(code, message) == Failure::Transient;
+                let error = status_error("x", code, message);
+                assert_eq!(
+                    transient,
+                    error.code() == "index.unavailable",
+                    "{code} {message}: {error}"
+                );
+                if transient {
+                    assert!(error.is_retryable());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_backoff_doubles_to_five_seconds_and_stops_at_the_deadline() {
+        let now = Instant::now();
+        let mut backoff = Backoff::default();
+        let far = now + Duration::from_secs(3600);
+        let delays: Vec<u64> = (0..9)
+            .map(|_| backoff.next_delay(now, far).unwrap().as_millis() as u64)
+            .collect();
+        assert_eq!(
+            delays,
+            vec![100, 200, 400, 800, 1600, 3200, 5000, 5000, 5000]
+        );
+        // The last wait is cut to the deadline; then nothing is left.
+        let mut backoff = Backoff::default();
+        let near = now + Duration::from_millis(250);
+        assert_eq!(
+            backoff.next_delay(now, near),
+            Some(Duration::from_millis(100))
+        );
+        assert_eq!(
+            backoff.next_delay(now + Duration::from_millis(100), near),
+            Some(Duration::from_millis(150))
+        );
+        assert_eq!(backoff.next_delay(near, near), None);
+        assert_eq!(
+            backoff.next_delay(near + Duration::from_secs(1), near),
+            None
+        );
+        // The budget of a whole open.
+        assert_eq!(
+            connect_budget(&ServerConfig::default()),
+            Duration::from_secs(30)
+        );
+        let slow = ServerConfig {
+            timeout_secs: 60,
+            ..ServerConfig::default()
+        };
+        assert_eq!(connect_budget(&slow), Duration::from_secs(180));
+    }
+
+    fn unavailable(n: u32) -> (Failure, IndexError) {
+        (
+            Failure::Transient,
+            IndexError::Unavailable(format!(
+                "health check (server http://h:6334, collection c): try {n}"
+            )),
+        )
+    }
+
+    #[tokio::test]
+    async fn transient_failures_are_retried_until_the_call_passes() {
+        let mut calls = 0;
+        let started = Instant::now();
+        let result = retrying(
+            Instant::now() + Duration::from_secs(30),
+            &[Failure::Transient],
+            async || {
+                calls += 1;
+                if calls < 3 {
+                    Err(unavailable(calls))
+                } else {
+                    Ok(calls)
+                }
+            },
+        )
+        .await;
+        assert_eq!(result.unwrap(), 3);
+        // Waited 100 ms, then 200 ms.
+        assert!(started.elapsed() >= Duration::from_millis(300));
+    }
+
+    #[tokio::test]
+    async fn other_failures_are_not_retried() {
+        let mut calls = 0;
+        let refused = retrying(
+            Instant::now() + Duration::from_secs(30),
+            &[Failure::Transient],
+            async || -> Result<(), _> {
+                calls += 1;
+                Err((
+                    Failure::AlreadyExists,
+                    IndexError::Engine("create collection: already exists".into()),
+                ))
+            },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(calls, 1);
+        assert_eq!(refused.failure, Failure::AlreadyExists);
+        assert_eq!(refused.error.code(), "index.engine_error");
+    }
+
+    #[tokio::test]
+    async fn retries_stop_at_the_deadline_with_the_last_error() {
+        let mut calls = 0;
+        let started = Instant::now();
+        let refused = retrying(
+            Instant::now() + Duration::from_millis(350),
+            &[Failure::Transient],
+            async || -> Result<(), _> {
+                calls += 1;
+                Err(unavailable(calls))
+            },
+        )
+        .await
+        .unwrap_err();
+        let elapsed = started.elapsed();
+        assert!(elapsed >= Duration::from_millis(350), "{elapsed:?}");
+        assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
+        // 100 + 200 + 50 ms of waits: four attempts (fewer on a machine
+        // too busy to wake up on time).
+        assert!((2..=4).contains(&calls), "{calls}");
+        assert_eq!(refused.failure, Failure::Transient);
+        assert_eq!(refused.error.code(), "index.unavailable");
+        let message = refused.error.to_string();
+        assert!(message.contains(&format!("try {calls}")), "{message}");
+        assert!(
+            message.contains(&format!("gave up after {calls} attempts")),
+            "{message}"
+        );
+        assert!(
+            message.contains("http://h:6334") && message.contains("collection c"),
+            "{message}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_server_fails_within_the_budget_naming_url_and_collection() {
+        // A port that was free a moment ago: connections are refused.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("http://127.0.0.1:{port}");
+        let config = ServerConfig {
+            url: url.clone(),
+            collection: "imgtag_unreachable".into(),
+            timeout_secs: 1,
+            ..ServerConfig::default()
+        };
+        let started = Instant::now();
+        let deadline = Instant::now() + Duration::from_millis(700);
+        let error = ServerBackend::connect_unchecked(&config, IndexLayout::default(), deadline)
+            .await
+            .unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert_eq!(error.code(), "index.unavailable", "{error}");
+        let message = error.to_string();
+        assert!(
+            message.contains(&url) && message.contains("imgtag_unreachable"),
+            "{message}"
+        );
+        assert!(message.contains("attempts"), "{message}");
+    }
+
+    #[test]
+    fn error_messages_name_the_server_and_the_collection() {
+        let config = ServerConfig::default();
+        let client = Qdrant::from_url(&config.url)
+            .skip_compatibility_check()
+            .build()
+            .unwrap();
+        let backend = ServerBackend {
+            client,
+            url: config.url.clone(),
+            collection: "photos".into(),
+            layout: IndexLayout::default(),
+        };
+        let error = status_error(&backend.during("upsert"), grpc_code::UNAVAILABLE, "");
+        let message = error.to_string();
+        assert!(
+            message.contains("upsert (server http://127.0.0.1:6334, collection photos)"),
+            "{message}"
+        );
     }
 
     #[test]
