@@ -10,9 +10,12 @@ pub const SETUP_HINT: &str = "run `scripts/setup` to install or repair it";
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
     /// The ONNX Runtime shared library is not where the configuration says.
+    /// The message names the data directory and how it was chosen
+    /// ([`crate::home::setup_hint`]).
     #[error(
-        "ONNX Runtime library not found at {path}: {SETUP_HINT} \
-         (or point ORT_DYLIB_PATH / IMGTAG__ONNXRUNTIME__LIBRARY at a libonnxruntime.so 1.31+)"
+        "ONNX Runtime library not found at {path}: {} (or point ORT_DYLIB_PATH / \
+         IMGTAG__ONNXRUNTIME__LIBRARY at a libonnxruntime.so 1.31+)",
+        crate::home::setup_hint(.path)
     )]
     RuntimeMissing {
         /// Where the library was looked for.
@@ -26,8 +29,9 @@ pub enum ModelError {
         /// What the loader said.
         message: String,
     },
-    /// A file listed in the manifest is not in the model directory.
-    #[error("model file {path} is missing: {SETUP_HINT}")]
+    /// A file listed in the manifest is not in the model directory. The
+    /// message names the data directory and how it was chosen.
+    #[error("model file {path} is missing: {}", crate::home::setup_hint(.path))]
     FileMissing {
         /// The expected location.
         path: PathBuf,
@@ -222,6 +226,22 @@ mod tests {
         let message = error.to_string();
         assert!(message.contains("/nowhere/libonnxruntime.so"));
         assert!(message.contains("scripts/setup"));
+        assert!(message.contains("IMGTAG_HOME"), "{message}");
+        assert!(message.contains(&crate::home::describe()), "{message}");
         assert!(!error.is_retryable());
+    }
+
+    #[test]
+    fn missing_model_file_names_the_data_directory() {
+        let path = crate::home::data_dir().join("models/x.onnx");
+        let message = ModelError::FileMissing { path }.to_string();
+        assert!(
+            message.contains(&format!(
+                "imgtag's data directory is {}",
+                crate::home::describe()
+            )),
+            "{message}"
+        );
+        assert!(message.contains("scripts/setup"), "{message}");
     }
 }

@@ -34,6 +34,7 @@ pub mod classifier;
 pub mod error;
 pub mod faces;
 pub mod friendly;
+pub mod home;
 pub mod labels;
 pub mod manifest;
 pub mod nsfw;

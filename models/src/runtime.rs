@@ -15,14 +15,15 @@ use crate::error::ModelError;
 /// Where the library is (threads are set per model: [`crate::PoolConfig`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuntimeConfig {
-    /// Path of `libonnxruntime.so` (1.31 or newer).
+    /// Path of `libonnxruntime.so` (1.31 or newer); by default
+    /// `onnxruntime/libonnxruntime.so` in the data directory ([`crate::home`]).
     pub library: PathBuf,
 }
 
 impl Default for RuntimeConfig {
     fn default() -> Self {
         Self {
-            library: PathBuf::from(".imgtag/onnxruntime/libonnxruntime.so"),
+            library: crate::home::data_dir().join("onnxruntime/libonnxruntime.so"),
         }
     }
 }

@@ -61,7 +61,8 @@ pub trait SemanticSpace: Send + Sync + std::fmt::Debug {
 pub struct ConseConfig {
     /// How many of the most probable classes make up an image's vector.
     pub top_t: usize,
-    /// Directory of the label-vector cache (created if missing).
+    /// Directory of the label-vector cache (created if missing); by default
+    /// `cache` in the data directory ([`crate::home`]).
     pub cache_dir: PathBuf,
 }
 
@@ -69,7 +70,7 @@ impl Default for ConseConfig {
     fn default() -> Self {
         Self {
             top_t: 5,
-            cache_dir: PathBuf::from(".imgtag/cache"),
+            cache_dir: crate::home::data_dir().join("cache"),
         }
     }
 }

@@ -159,14 +159,15 @@ impl Default for OnnxRuntimeSection {
 #[serde(deny_unknown_fields, default)]
 pub struct ModelsSection {
     /// Directory holding the files of models/manifest.toml (`scripts/setup`
-    /// fills `.imgtag/models`).
+    /// fills it); by default `models` in the data directory
+    /// (`imgtag_models::home`).
     pub dir: PathBuf,
 }
 
 impl Default for ModelsSection {
     fn default() -> Self {
         Self {
-            dir: PathBuf::from(".imgtag/models"),
+            dir: imgtag_models::home::data_dir().join("models"),
         }
     }
 }
@@ -272,11 +273,51 @@ mod tests {
     #[test]
     fn example_file_matches_the_defaults() {
         let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../imgtag.example.toml");
-        let config: Config = Figment::new()
+        let mut config: Config = Figment::new()
             .merge(Toml::file_exact(example))
             .extract()
             .unwrap();
-        assert_eq!(config, Config::default());
+        let defaults = Config::default();
+        // The paths under imgtag's data directory are written as a checkout
+        // resolves them (`.imgtag/...`); wherever the data directory is for
+        // this test, the example must name the same file inside it.
+        let data_dir = imgtag_models::home::data_dir();
+        let rebase = |written: &mut PathBuf, default: &Path| {
+            if let Ok(inside) = default.strip_prefix(&data_dir) {
+                assert_eq!(*written, Path::new(".imgtag").join(inside));
+                *written = default.to_owned();
+            }
+        };
+        rebase(
+            &mut config.onnxruntime.library,
+            &defaults.onnxruntime.library,
+        );
+        rebase(&mut config.models.dir, &defaults.models.dir);
+        rebase(
+            &mut config.analyzers.semantic.conse.cache_dir,
+            &defaults.analyzers.semantic.conse.cache_dir,
+        );
+        rebase(&mut config.index.edge.dir, &defaults.index.edge.dir);
+        let mut objects = PathBuf::from(&config.store.url);
+        rebase(&mut objects, Path::new(&defaults.store.url));
+        config.store.url = objects.to_string_lossy().into_owned();
+        assert_eq!(config, defaults);
+    }
+
+    #[test]
+    fn path_defaults_are_in_the_data_directory() {
+        let data_dir = imgtag_models::home::data_dir();
+        let defaults = Config::default();
+        assert_eq!(
+            defaults.onnxruntime.library,
+            data_dir.join("onnxruntime/libonnxruntime.so")
+        );
+        assert_eq!(defaults.models.dir, data_dir.join("models"));
+        assert_eq!(
+            defaults.analyzers.semantic.conse.cache_dir,
+            data_dir.join("cache")
+        );
+        assert_eq!(defaults.index.edge.dir, data_dir.join("index"));
     }
 
     #[test]

@@ -57,7 +57,8 @@ const ENGINE_CONFIG_FILE: &str = "edge_config.json";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EdgeSettings {
-    /// Data directory (created if missing; one process at a time).
+    /// Data directory (created if missing; one process at a time); by
+    /// default `index` in imgtag's data directory (`imgtag_models::home`).
     pub dir: PathBuf,
     /// Optimise (build HNSW graphs) in the background after this many
     /// points were written since the last optimisation; 0 = only on demand.
@@ -74,7 +75,7 @@ pub struct EdgeSettings {
 impl Default for EdgeSettings {
     fn default() -> Self {
         Self {
-            dir: PathBuf::from(".imgtag/index"),
+            dir: imgtag_models::home::data_dir().join("index"),
             optimize_after_points: 5_000,
             hnsw_m: 16,
             hnsw_ef_construct: 100,
