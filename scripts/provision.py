@@ -3,7 +3,11 @@
 
 Reads `models/manifest.toml` (ONNX Runtime, models, their assets) and
 `scripts/samples.toml` (sample photos) and makes sure every listed file sits in
-`.imgtag/` with the sha256 the manifest names:
+`.imgtag/` with the sha256 the manifest names. With `IMGTAG_HOME` set (or
+`--home`), ONNX Runtime and the models go into that directory instead, the
+data directory the `imgtag` binary then reads; the download cache, the tools
+venv and the test data (samples, corpus, documents) stay in `.imgtag/`.
+For every file:
 
 - a file already present with the right sha256 is left alone (re-running is
   free: nothing is downloaded, nothing converted);
@@ -150,7 +154,7 @@ class Provisioner:
             actual = sha256_of(staged)
             if actual != expected:
                 raise ProvisionError(
-                    f"sha256 mismatch for {dest.relative_to(REPO)} ({label}): "
+                    f"sha256 mismatch for {shown(dest)} ({label}): "
                     f"expected {expected}, got {actual}"
                 )
             staged.chmod(0o644)
@@ -177,6 +181,21 @@ class Provisioner:
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0:
             raise ProvisionError(f"{script} failed:\n{result.stdout}{result.stderr}".strip())
+
+
+def shown(path: Path) -> str:
+    """`path` relative to the repository when inside it, else as it is."""
+    try:
+        return str(path.relative_to(REPO))
+    except ValueError:
+        return str(path)
+
+
+def default_home(root: Path) -> Path:
+    """Where ONNX Runtime and the models go: $IMGTAG_HOME when set and not
+    empty (the binary's data directory, models/src/home.rs), else `root`."""
+    home = os.environ.get("IMGTAG_HOME", "")
+    return Path(home).absolute() if home else root
 
 
 def index_url() -> str:
@@ -270,6 +289,29 @@ def tools_python(root: Path) -> Path:
     return python
 
 
+def s3_server_venv(root: Path) -> None:
+    """The venv of the S3-compatible test server (scripts/s3-server: moto), created
+    from scripts/requirements-s3.txt (hash-pinned) unless it is up to date."""
+    venv = root / "venv-s3"
+    python = venv / "bin" / "python"
+    requirements = REPO / "scripts" / "requirements-s3.txt"
+    stamp = venv / "requirements.sha256"
+    wanted = sha256_of(requirements)
+    if python.is_file() and stamp.is_file() and stamp.read_text().strip() == wanted:
+        return
+    log("creating the S3 test server venv (moto) in .imgtag/venv-s3")
+    shutil.rmtree(venv, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    result = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         "--require-hashes", "--no-deps", "--only-binary=:all:", "-r", str(requirements)],
+        capture_output=True, text=True,
+    )
+    if result.returncode != 0:
+        raise ProvisionError(f"installing {requirements.name} failed:\n{result.stderr.strip()}")
+    stamp.write_text(wanted + "\n")
+
+
 def render_documents(root: Path) -> None:
     """The OCR test documents (scripts/make_documents.py), rendered with the
     tools venv's Pillow and Debian's CJK fonts unless already up to date."""
@@ -341,19 +383,23 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--root", type=Path, default=REPO / ".imgtag",
                         help="where to install (default: .imgtag/ in the repository)")
+    parser.add_argument("--home", type=Path, default=None,
+                        help="where ONNX Runtime and the models go (default: $IMGTAG_HOME "
+                             "when set, else the --root directory)")
     parser.add_argument("--no-samples", action="store_true",
                         help="skip the sample photos and the bad-input corpus")
     args = parser.parse_args()
+    home = args.home.absolute() if args.home else default_home(args.root)
 
     manifest = load_toml(REPO / "models" / "manifest.toml")
     samples = load_toml(REPO / "scripts" / "samples.toml")
     stats = Stats()
     provisioner = Provisioner(args.root, {**manifest["package"], **samples["package"]}, stats)
     try:
-        install_runtime(provisioner, manifest["runtime"], args.root)
+        install_runtime(provisioner, manifest["runtime"], home)
         for section in ("model", "asset"):
             for name, entry in manifest[section].items():
-                provisioner.install(entry, args.root / "models", label=f"{section} {name}")
+                provisioner.install(entry, home / "models", label=f"{section} {name}")
         if not args.no_samples:
             for name, entry in samples["sample"].items():
                 provisioner.install(entry, args.root / "samples", label=f"sample {name}")
@@ -363,12 +409,14 @@ def main() -> int:
                 provisioner.install(entry, args.root / "documents", label=f"document {name}")
             render_documents(args.root)
             render_id_documents(args.root)
+        s3_server_venv(args.root)
     except ProvisionError as error:
         print(f"setup: error: {error}", file=sys.stderr)
         return 1
     megabytes = stats.downloaded_bytes / 1e6
+    where = args.root if home == args.root else f"{home} (run time) and {args.root}"
     log(
-        f"{stats.verified} files verified in {args.root}; this run downloaded "
+        f"{stats.verified} files verified in {where}; this run downloaded "
         f"{stats.downloads} packages ({megabytes:.1f} MB), extracted {stats.extracted} files, "
         f"converted {stats.converted}"
     )
