@@ -13,7 +13,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use imgtag_workers::broker::{BrokerConfig, Publisher, topology};
+use imgtag_workers::broker::{BrokerConfig, Lane, Publisher, topology};
 use lapin::options::{
     BasicAckOptions, BasicGetOptions, ExchangeDeleteOptions, QueueBindOptions, QueueDeclareOptions,
     QueueDeleteOptions,
@@ -55,6 +55,8 @@ impl TestBroker {
         let config = BrokerConfig {
             url: BROKER_URL.into(),
             jobs_queue: format!("{prefix}.jobs"),
+            bulk_queue: format!("{prefix}.bulk"),
+            batch_queue: format!("{prefix}.batch"),
             dead_letter_queue: format!("{prefix}.dead"),
             retry_queue_prefix: format!("{prefix}.retry"),
             results_exchange: format!("{prefix}.results"),
@@ -105,6 +107,8 @@ cache_dir = "{cache}"
 [broker]
 url = "{url}"
 jobs_queue = "{jobs}"
+bulk_queue = "{bulk}"
+batch_queue = "{batch}"
 dead_letter_queue = "{dead}"
 retry_queue_prefix = "{retry}"
 results_exchange = "{results}"
@@ -122,6 +126,8 @@ shutdown_grace_secs = 60
             cache = install_dir().join("cache").join("tests").display(),
             url = c.url,
             jobs = c.jobs_queue,
+            bulk = c.bulk_queue,
+            batch = c.batch_queue,
             dead = c.dead_letter_queue,
             retry = c.retry_queue_prefix,
             results = c.results_exchange,
@@ -170,13 +176,18 @@ shutdown_grace_secs = 60
         let _ = connection.close(200, "declared".into()).await;
     }
 
-    /// Publishes raw job bodies to the jobs queue, confirmed.
+    /// Publishes raw job bodies to the live jobs queue, confirmed.
     pub async fn publish(&self, bodies: &[Vec<u8>]) {
+        self.publish_to(Lane::Live, bodies).await;
+    }
+
+    /// Publishes raw job bodies to `lane`'s queue, confirmed.
+    pub async fn publish_to(&self, lane: Lane, bodies: &[Vec<u8>]) {
         let connection = connect().await;
         let publisher = Publisher::open(&connection, &self.config).await.unwrap();
         for (n, body) in bodies.iter().enumerate() {
             publisher
-                .publish_job(&format!("raw-{n}"), body)
+                .publish_job(lane, &format!("raw-{n}"), body)
                 .await
                 .unwrap();
         }
@@ -251,12 +262,16 @@ shutdown_grace_secs = 60
     pub async fn cleanup(&self) {
         let connection = connect().await;
         let channel = connection.create_channel().await.unwrap();
-        let mut queues = vec![
-            self.config.jobs_queue.clone(),
-            self.config.dead_letter_queue.clone(),
-            self.capture_queue(),
-        ];
-        queues.extend(self.config.retry_queues().into_iter().map(|(name, _)| name));
+        let mut queues = vec![self.config.dead_letter_queue.clone(), self.capture_queue()];
+        for lane in Lane::ALL {
+            queues.push(lane.queue(&self.config).to_owned());
+            queues.extend(
+                self.config
+                    .retry_queues(lane)
+                    .into_iter()
+                    .map(|(name, _)| name),
+            );
+        }
         for queue in queues {
             let _ = channel
                 .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use imgtag_pipeline::image::{DynamicImage, ImageFormat, imageops::FilterType};
 use imgtag_pipeline::{DecodeLimits, decode};
-use imgtag_workers::broker::{BrokerConfig, Publisher, topology};
+use imgtag_workers::broker::{BrokerConfig, Lane, Publisher, topology};
 use lapin::options::{
     BasicAckOptions, BasicGetOptions, ExchangeDeleteOptions, QueueBindOptions, QueueDeclareOptions,
     QueueDeleteOptions,
@@ -181,6 +181,8 @@ fn main() {
     let broker = BrokerConfig {
         url: URL.into(),
         jobs_queue: format!("{prefix}.jobs"),
+        bulk_queue: format!("{prefix}.bulk"),
+        batch_queue: format!("{prefix}.batch"),
         dead_letter_queue: format!("{prefix}.dead"),
         retry_queue_prefix: format!("{prefix}.retry"),
         results_exchange: format!("{prefix}.results"),
@@ -228,12 +230,14 @@ fn main() {
         &config,
         format!(
             "[index.edge]\ndir = \"{}\"\n[store]\nurl = \"{}\"\n[sources]\nallowed_roots = [\"{}\"]\n\
-             [broker]\njobs_queue = \"{}\"\ndead_letter_queue = \"{}\"\nretry_queue_prefix = \"{}\"\nresults_exchange = \"{}\"\n\
+             [broker]\njobs_queue = \"{}\"\nbulk_queue = \"{}\"\nbatch_queue = \"{}\"\ndead_letter_queue = \"{}\"\nretry_queue_prefix = \"{}\"\nresults_exchange = \"{}\"\n\
              [worker]\nmetrics_listen = \"127.0.0.1:{}\"\n",
             store.join("index").display(),
             store.join("objects").display(),
             images.display(),
             broker.jobs_queue,
+            broker.bulk_queue,
+            broker.batch_queue,
             broker.dead_letter_queue,
             broker.retry_queue_prefix,
             broker.results_exchange,
@@ -356,13 +360,13 @@ fn main() {
     );
     runtime.block_on(async {
         let channel = connection.create_channel().await.unwrap();
-        for queue in [
-            broker.jobs_queue.clone(),
-            broker.dead_letter_queue.clone(),
-            capture.clone(),
-        ]
-        .into_iter()
-        .chain(broker.retry_queues().into_iter().map(|(q, _)| q))
+        for queue in [broker.dead_letter_queue.clone(), capture.clone()]
+            .into_iter()
+            .chain(Lane::ALL.into_iter().flat_map(|lane| {
+                let mut queues = vec![lane.queue(&broker).to_owned()];
+                queues.extend(broker.retry_queues(lane).into_iter().map(|(q, _)| q));
+                queues
+            }))
         {
             let _ = channel
                 .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())

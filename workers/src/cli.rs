@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::broker::Lane;
+
 /// imgtag: turns customer images into organised, searchable, safe data.
 #[derive(Debug, Parser)]
 #[command(name = "imgtag", version, about)]
@@ -45,6 +47,8 @@ pub enum Command {
     Stats(StatsArgs),
     /// List a tenant's documents (ID papers, licences) that expire soon.
     Expiring(ExpiringArgs),
+    /// Delete images for good: their index points and stored objects.
+    Erase(EraseArgs),
     /// Publish the expiry reminders that are due (`document.expiring`,
     /// `document.expired`), each once per document and threshold: run it
     /// from a timer, or let workers do it (`[reminders] enabled`).
@@ -274,6 +278,20 @@ pub struct ExpiringArgs {
     pub json: bool,
 }
 
+/// Arguments of `imgtag erase`.
+#[derive(Debug, clap::Args)]
+pub struct EraseArgs {
+    /// The tenant.
+    #[arg(long)]
+    pub tenant: String,
+    /// The images (UUIDs, as in search results and events).
+    #[arg(required = true, value_name = "IMAGE_ID")]
+    pub images: Vec<crate::index::ImageId>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Arguments of `imgtag reminders`.
 #[derive(Debug, clap::Args)]
 pub struct RemindersArgs {
@@ -340,6 +358,11 @@ pub struct PublishArgs {
     /// the workers must be allowed to read.
     #[arg(long)]
     pub inline: bool,
+    /// The lane: `live` (uploads a person waits for), `bulk` (an import:
+    /// runs after live work) or `batch` (backfills: runs when nothing
+    /// else waits).
+    #[arg(long, value_enum, default_value_t = Lane::Live)]
+    pub lane: Lane,
     /// Print one JSON line per published job.
     #[arg(long)]
     pub json: bool,

@@ -9,8 +9,8 @@ use clap::Parser;
 use imgtag_workers::api::discovery::locked_hint;
 use imgtag_workers::cli::{Cli, Command};
 use imgtag_workers::commands::{
-    api_key, classify, convert, dlq, duplicates, expiring, index, ingest, inspect, ocr, publish,
-    reminders, reprocess, search, serve, stats, tag, worker,
+    api_key, classify, convert, dlq, duplicates, erase, expiring, index, ingest, inspect, ocr,
+    publish, reminders, reprocess, search, serve, stats, tag, worker,
 };
 use imgtag_workers::telemetry;
 use imgtag_workers::{AppError, Config};
@@ -111,6 +111,12 @@ fn run(cli: &Cli) -> Result<ExitCode, AppError> {
             let output = expiring::run(&config, args)?;
             print(args.json, &output, true, |out| {
                 expiring::write_table(&output, out)
+            })
+        }
+        Command::Erase(args) => {
+            let output = erase::run(&config, args)?;
+            print(args.json, &output, true, |out| {
+                erase::write_text(&output, out)
             })
         }
         Command::Reminders(args) => {

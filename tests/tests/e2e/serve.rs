@@ -123,6 +123,20 @@ fn serve_with_worker_answers_the_cli_while_it_holds_the_index() {
     let events = runtime.block_on(broker.events(SAMPLES.len(), WAIT));
     assert_eq!(events.len(), SAMPLES.len(), "{}", server.log());
 
+    // Readiness reports the queue consumer of `--worker`.
+    let ready: Value = runtime.block_on(async {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        reqwest::get(format!("{url}/readyz"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert_eq!(ready["status"], "ready", "{ready}");
+    assert_eq!(ready["consumer"]["state"], "consuming", "{ready}");
+    assert!(ready["consumer"]["since"].is_string(), "{ready}");
+
     // The index is held: a local search says so, and where to go instead.
     let local = imgtag(
         &config,

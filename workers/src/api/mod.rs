@@ -42,6 +42,7 @@ pub use auth::{ApiKeys, Caller};
 pub use config::{ApiConfig, ApiKeyConfig};
 pub use error::ApiError;
 
+use crate::broker::BrokerStatus;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::process::Processor;
@@ -55,6 +56,9 @@ pub struct AppState {
     rendition_max_age_secs: u64,
     max_rendition_bytes: u64,
     shutdown: CancellationToken,
+    /// The queue consumer's state when this process also consumes
+    /// (`serve --worker`).
+    consumer: Option<BrokerStatus>,
 }
 
 impl AppState {
@@ -73,7 +77,14 @@ impl AppState {
             rendition_max_age_secs: config.api.rendition_max_age_secs,
             max_rendition_bytes: config.decode.max_input_bytes,
             shutdown,
+            consumer: None,
         })
+    }
+
+    /// Reports `consumer` in `/readyz` (`serve --worker`).
+    pub fn with_consumer(mut self, consumer: Option<BrokerStatus>) -> Self {
+        self.consumer = consumer;
+        self
     }
 
     /// The configured keys.

@@ -17,6 +17,8 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::params::{QueryParams, facet_field};
+use crate::broker::BrokerStatus;
+use crate::broker::status::StatusReport;
 use crate::error::AppError;
 use crate::index::query::MAX_LIMIT;
 use crate::index::{FacetCount, ImageId, ImageRecord, VectorName};
@@ -36,11 +38,15 @@ pub async fn health() -> Json<Status> {
     Json(Status {
         status: "ok",
         index: None,
+        consumer: None,
     })
 }
 
 /// `GET /readyz`: models loaded (the server listens only after) and the
-/// index answering; 503 while shutting down or when the index fails.
+/// index answering; 503 while shutting down or when the index fails. With
+/// `serve --worker` it reports the queue consumer too (`consumer`: its
+/// state, since when, the last broker error, the lanes' depths): the API
+/// stays ready while the broker is away, searches do not need it.
 pub async fn ready(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
     if state.shutdown.is_cancelled() {
         return Err(ApiError::Unavailable("shutting down".into()));
@@ -53,6 +59,7 @@ pub async fn ready(State(state): State<AppState>) -> Result<Json<Status>, ApiErr
     Ok(Json(Status {
         status: "ready",
         index: Some(index.backend_name()),
+        consumer: state.consumer.as_ref().map(BrokerStatus::report),
     }))
 }
 
@@ -64,6 +71,9 @@ pub struct Status {
     /// The index backend (`edge` or `server`), once ready.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub index: Option<&'static str>,
+    /// The queue consumer of `serve --worker`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consumer: Option<StatusReport>,
 }
 
 /// `GET /api/v1/openapi.json`.

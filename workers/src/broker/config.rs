@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::Lane;
 use crate::store::redact_url;
 
 /// The jobs queue's type.
@@ -41,15 +42,23 @@ pub struct BrokerConfig {
     /// The durable queue jobs are published to (default exchange, routing
     /// key = the queue name).
     pub jobs_queue: String,
-    /// `classic` or `quorum`.
+    /// Bulk imports, and live jobs a worker moved there because their
+    /// tenant already held its share of the worker (`[worker]
+    /// tenant_share`). Served after live work.
+    pub bulk_queue: String,
+    /// Reprocessing and backfills (`imgtag reprocess --via-queue`). Served
+    /// when no live or bulk work waits.
+    pub batch_queue: String,
+    /// `classic` or `quorum` (the three jobs queues).
     pub queue_type: QueueType,
     /// Quorum queues: deliveries after which the broker dead-letters a
     /// message itself (a job that crashes every worker that takes it).
     pub delivery_limit: u32,
     /// Where jobs that failed for good go, with their error in headers.
     pub dead_letter_queue: String,
-    /// Retry queues are `{retry_queue_prefix}.{delay}ms`: TTL queues that
-    /// dead-letter back to the jobs queue.
+    /// Retry queues are `{retry_queue_prefix}.{delay}ms` (live) and
+    /// `{retry_queue_prefix}.{bulk|batch}.{delay}ms`: TTL queues that
+    /// dead-letter back to their lane's jobs queue.
     pub retry_queue_prefix: String,
     /// Delay before each retry, in milliseconds; later retries reuse the
     /// last delay.
@@ -69,6 +78,8 @@ impl Default for BrokerConfig {
             url: "amqp://guest:guest@127.0.0.1:5672/%2f".into(),
             ca_file: None,
             jobs_queue: "imgtag.jobs".into(),
+            bulk_queue: "imgtag.jobs.bulk".into(),
+            batch_queue: "imgtag.jobs.batch".into(),
             queue_type: QueueType::Quorum,
             delivery_limit: 10,
             dead_letter_queue: "imgtag.jobs.dead".into(),
@@ -87,6 +98,8 @@ impl std::fmt::Debug for BrokerConfig {
             .field("url", &redact_url(&self.url))
             .field("ca_file", &self.ca_file)
             .field("jobs_queue", &self.jobs_queue)
+            .field("bulk_queue", &self.bulk_queue)
+            .field("batch_queue", &self.batch_queue)
             .field("queue_type", &self.queue_type)
             .field("delivery_limit", &self.delivery_limit)
             .field("dead_letter_queue", &self.dead_letter_queue)
@@ -107,6 +120,8 @@ impl BrokerConfig {
         }
         for (what, name) in [
             ("jobs_queue", &self.jobs_queue),
+            ("bulk_queue", &self.bulk_queue),
+            ("batch_queue", &self.batch_queue),
             ("dead_letter_queue", &self.dead_letter_queue),
             ("retry_queue_prefix", &self.retry_queue_prefix),
             ("results_exchange", &self.results_exchange),
@@ -123,8 +138,25 @@ impl BrokerConfig {
                 ));
             }
         }
-        if self.jobs_queue == self.dead_letter_queue {
-            return Err("jobs_queue and dead_letter_queue must differ".into());
+        let queues = [
+            &self.jobs_queue,
+            &self.bulk_queue,
+            &self.batch_queue,
+            &self.dead_letter_queue,
+        ];
+        for (i, a) in queues.iter().enumerate() {
+            if queues[i + 1..].contains(a) {
+                return Err(format!(
+                    "jobs_queue, bulk_queue, batch_queue and dead_letter_queue must differ ({a:?} twice)"
+                ));
+            }
+        }
+        let retry_prefix = format!("{}.", self.retry_queue_prefix);
+        if queues.iter().any(|q| q.starts_with(&retry_prefix)) {
+            return Err(format!(
+                "retry_queue_prefix {:?} must not prefix a jobs or dead-letter queue name",
+                self.retry_queue_prefix
+            ));
         }
         if self.retry_delays_ms.is_empty() || self.retry_delays_ms.contains(&0) {
             return Err("retry_delays_ms needs at least one positive delay".into());
@@ -141,34 +173,50 @@ impl BrokerConfig {
         Ok(())
     }
 
-    /// The retry queue used after `attempt` failed deliveries (1-based),
-    /// with its delay.
-    pub fn retry_queue(&self, attempt: u32) -> (String, u64) {
+    /// The retry queue of `lane` used after `attempt` failed deliveries
+    /// (1-based), with its delay.
+    pub fn retry_queue(&self, lane: Lane, attempt: u32) -> (String, u64) {
         let index = (attempt.max(1) as usize - 1).min(self.retry_delays_ms.len() - 1);
         let delay = self.retry_delays_ms[index];
-        (format!("{}.{delay}ms", self.retry_queue_prefix), delay)
+        (lane.retry_queue_name(self, delay), delay)
     }
 
-    /// Every retry queue with its delay.
-    pub fn retry_queues(&self) -> Vec<(String, u64)> {
-        let mut queues: Vec<(String, u64)> = self
-            .retry_delays_ms
-            .iter()
-            .map(|delay| (format!("{}.{delay}ms", self.retry_queue_prefix), *delay))
-            .collect();
-        queues.dedup();
-        queues
+    /// Every retry queue of `lane` with its delay.
+    pub fn retry_queues(&self, lane: Lane) -> Vec<(String, u64)> {
+        let mut delays = self.retry_delays_ms.clone();
+        delays.sort_unstable();
+        delays.dedup();
+        delays
+            .into_iter()
+            .map(|delay| (lane.retry_queue_name(self, delay), delay))
+            .collect()
     }
 }
 
 /// `[worker]`
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct WorkerConfig {
     /// Jobs in flight at once (the broker's prefetch). CPU work is bounded
     /// separately by the cores; more jobs in flight overlap I/O and fill
     /// the models' batches.
     pub concurrency: u16,
+    /// The share of a worker's jobs in flight (`concurrency`) that one
+    /// tenant's live jobs may hold, running or waiting for a slot: at
+    /// least one job. A live job beyond it is moved to the bulk lane, so a
+    /// burst from one tenant cannot hold back another tenant's uploads.
+    /// 1.0: no limit (one tenant, or fairness not wanted).
+    pub tenant_share: f64,
+    /// Jobs a worker receives ahead of its free slots, in the live and the
+    /// bulk lane each (batch: none beyond the slots): it starts
+    /// the best of them (live first, tenants in turn) as slots free up, and
+    /// moves live jobs over their tenant's share at once. Larger values
+    /// drain a burst faster; jobs held here wait while other workers may
+    /// be idle.
+    pub lookahead: u16,
+    /// Seconds between two readings of the queues' depths
+    /// (`imgtag_queue_depth{class}`); 0: not read.
+    pub queue_depth_interval_secs: u64,
     /// On SIGTERM/SIGINT: seconds to let in-flight jobs finish before they
     /// are handed back to the broker.
     pub shutdown_grace_secs: u64,
@@ -181,6 +229,9 @@ impl Default for WorkerConfig {
     fn default() -> Self {
         Self {
             concurrency: 8,
+            tenant_share: 0.5,
+            lookahead: 16,
+            queue_depth_interval_secs: 5,
             shutdown_grace_secs: 30,
             metrics_listen: String::new(),
         }
@@ -188,10 +239,29 @@ impl Default for WorkerConfig {
 }
 
 impl WorkerConfig {
+    /// Live jobs one tenant may hold in this worker (running or waiting
+    /// for a slot); `None`: no limit.
+    pub fn tenant_limit(&self) -> Option<usize> {
+        if self.tenant_share >= 1.0 {
+            return None;
+        }
+        let slots = f64::from(self.concurrency) * self.tenant_share;
+        Some((slots.floor() as usize).max(1))
+    }
+
     /// Checks values that parse but cannot work.
     pub fn validate(&self) -> Result<(), String> {
         if self.concurrency == 0 {
             return Err("concurrency must be positive".into());
+        }
+        if !(self.tenant_share > 0.0 && self.tenant_share <= 1.0) {
+            return Err(format!(
+                "tenant_share {} must be in (0, 1]",
+                self.tenant_share
+            ));
+        }
+        if self.lookahead == 0 {
+            return Err("lookahead must be positive".into());
         }
         if !self.metrics_listen.is_empty()
             && self.metrics_listen.parse::<std::net::SocketAddr>().is_err()
@@ -213,12 +283,15 @@ mod tests {
     fn retry_queues_follow_the_delays() {
         let config = BrokerConfig::default();
         assert_eq!(
-            config.retry_queue(1),
+            config.retry_queue(Lane::Live, 1),
             ("imgtag.jobs.retry.1000ms".into(), 1000)
         );
-        assert_eq!(config.retry_queue(2).1, 10_000);
-        assert_eq!(config.retry_queue(9).1, 60_000);
-        assert_eq!(config.retry_queues().len(), 3);
+        assert_eq!(
+            config.retry_queue(Lane::Bulk, 2),
+            ("imgtag.jobs.retry.bulk.10000ms".into(), 10_000)
+        );
+        assert_eq!(config.retry_queue(Lane::Live, 9).1, 60_000);
+        assert_eq!(config.retry_queues(Lane::Batch).len(), 3);
     }
 
     #[test]
@@ -234,5 +307,25 @@ mod tests {
             ..BrokerConfig::default()
         };
         assert!(bad.validate().is_err());
+        let same = BrokerConfig {
+            batch_queue: "imgtag.jobs".into(),
+            ..BrokerConfig::default()
+        };
+        assert!(same.validate().is_err());
+    }
+
+    #[test]
+    fn a_tenant_holds_at_least_one_slot() {
+        let worker = |concurrency, tenant_share| WorkerConfig {
+            concurrency,
+            tenant_share,
+            ..WorkerConfig::default()
+        };
+        assert_eq!(worker(8, 0.5).tenant_limit(), Some(4));
+        assert_eq!(worker(1, 0.5).tenant_limit(), Some(1));
+        assert_eq!(worker(3, 0.5).tenant_limit(), Some(1));
+        assert_eq!(worker(8, 1.0).tenant_limit(), None);
+        assert!(worker(8, 0.0).validate().is_err());
+        assert!(worker(8, 1.5).validate().is_err());
     }
 }

@@ -12,10 +12,11 @@ use lapin::options::{BasicAckOptions, BasicGetOptions, QueueDeclareOptions, Queu
 use lapin::types::FieldTable;
 use serde::Serialize;
 
+use super::lane::HEADER_LANE;
 use super::publisher::{attempt_of, confirmed, header_text};
 use super::{
     BrokerConfig, HEADER_ERROR_CODE, HEADER_ERROR_MESSAGE, HEADER_FAILED_AT,
-    HEADER_LAST_ERROR_CODE, Publisher, broker_error, connect, topology,
+    HEADER_LAST_ERROR_CODE, Lane, Publisher, broker_error, connect, topology,
 };
 use crate::jobs::JobError;
 
@@ -122,7 +123,14 @@ pub async fn replay(config: &BrokerConfig, limit: usize) -> Result<DlqReport, Jo
             .as_ref()
             .map(|id| id.as_str().to_owned())
             .unwrap_or_default();
-        let pending = publisher.start_job(&job_id, &delivery.data, 1).await?;
+        // Back to the lane it failed in (live for dead letters the broker
+        // made itself, or from before lanes existed).
+        let lane = header_text(&delivery.properties, HEADER_LANE)
+            .and_then(|lane| Lane::parse(&lane))
+            .unwrap_or(Lane::Live);
+        let pending = publisher
+            .start_job(lane, &job_id, &delivery.data, 1)
+            .await?;
         confirmed(pending, "replayed job").await?;
         delivery
             .ack(BasicAckOptions::default())

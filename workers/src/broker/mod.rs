@@ -3,18 +3,24 @@
 //! loop, and the dead-letter queue's operations.
 //!
 //! Topology (names from `[broker]`):
-//! - jobs queue (durable; classic or quorum with a delivery limit), whose
-//!   dead letters (a rejected message, or one over the delivery limit) go
-//!   to the dead-letter queue;
-//! - retry queues `{prefix}.{delay}ms`: a message-TTL each, dead-lettering
-//!   back to the jobs queue, so a retried job waits there, in the broker;
+//! - three jobs queues, one per lane (`lane.rs`: live, bulk, batch;
+//!   durable; classic or quorum with a delivery limit), whose dead letters
+//!   (a rejected message, or one over the delivery limit) go to the
+//!   dead-letter queue;
+//! - retry queues per lane and delay: a message-TTL each, dead-lettering
+//!   back to the lane's jobs queue, so a retried job waits there, in the
+//!   broker;
 //! - dead-letter queue: jobs that failed for good, with `x-imgtag-error-*`
 //!   headers;
 //! - results exchange (topic): `image.processed|duplicate|failed`.
 
 pub mod config;
+pub mod depth;
 pub mod dlq;
+pub mod lane;
 pub mod publisher;
+pub mod scheduler;
+pub mod status;
 pub mod topology;
 pub mod worker;
 
@@ -22,7 +28,9 @@ use lapin::tcp::OwnedTLSConfig;
 use lapin::{Connection, ConnectionProperties};
 
 pub use config::{BrokerConfig, QueueType, WorkerConfig};
+pub use lane::Lane;
 pub use publisher::Publisher;
+pub use status::BrokerStatus;
 
 use crate::input::read_text_file;
 use crate::jobs::JobError;
@@ -40,6 +48,10 @@ pub const HEADER_ERROR_RETRYABLE: &str = "x-imgtag-error-retryable";
 pub const HEADER_FAILED_AT: &str = "x-imgtag-failed-at";
 /// Header of retried jobs: the code of the failure being retried.
 pub const HEADER_LAST_ERROR_CODE: &str = "x-imgtag-last-error-code";
+/// Header of jobs imgtag publishes: when, in milliseconds since the epoch
+/// (the AMQP timestamp has whole seconds only); kept when a worker moves a job
+/// to another lane; a retry copy gets a new one (its wait starts again).
+pub const HEADER_PUBLISHED_MS: &str = "x-imgtag-published-ms";
 /// A job message may exceed its largest inline image (base64: 4/3) by
 /// this much; larger messages are refused unread (`job.too_large`).
 pub const MAX_BODY_SLACK: u64 = 64 * 1024;

@@ -8,9 +8,10 @@ use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::types::{AMQPValue, FieldTable, LongString};
 use lapin::{BasicProperties, Channel, Connection};
 
+use super::lane::{HEADER_LANE, HEADER_MOVED_FROM};
 use super::{
     BrokerConfig, HEADER_ATTEMPT, HEADER_ERROR_CODE, HEADER_ERROR_MESSAGE, HEADER_ERROR_RETRYABLE,
-    HEADER_FAILED_AT, HEADER_LAST_ERROR_CODE, broker_error,
+    HEADER_FAILED_AT, HEADER_LAST_ERROR_CODE, HEADER_PUBLISHED_MS, Lane, broker_error,
 };
 use crate::events::ResultEvent;
 use crate::jobs::JobError;
@@ -57,21 +58,22 @@ impl Publisher {
         &self.channel
     }
 
-    /// Publishes a job body to the jobs queue and waits for the confirm.
-    pub async fn publish_job(&self, job_id: &str, body: &[u8]) -> Result<(), JobError> {
-        let pending = self.start_job(job_id, body, 1).await?;
+    /// Publishes a job body to `lane`'s queue and waits for the confirm.
+    pub async fn publish_job(&self, lane: Lane, job_id: &str, body: &[u8]) -> Result<(), JobError> {
+        let pending = self.start_job(lane, job_id, body, 1).await?;
         confirmed(pending, "job").await
     }
 
-    /// Publishes a job without waiting for its confirm (bulk publishing:
-    /// await the returned confirms in windows).
+    /// Publishes a job to `lane`'s queue without waiting for its confirm
+    /// (bulk publishing: await the returned confirms in windows).
     pub async fn start_job(
         &self,
+        lane: Lane,
         job_id: &str,
         body: &[u8],
         attempt: u32,
     ) -> Result<PublisherConfirm, JobError> {
-        let queue = self.config.jobs_queue.clone();
+        let queue = lane.queue(&self.config).to_owned();
         self.start(
             "",
             &queue,
@@ -82,18 +84,40 @@ impl Publisher {
         .await
     }
 
+    /// Starts moving a received job to lane `to`: the same body and
+    /// properties (id, attempt, publish time), marked with the lane it
+    /// left. The caller acknowledges the original after the confirm.
+    pub async fn start_move(
+        &self,
+        from: Lane,
+        to: Lane,
+        body: &[u8],
+        properties: &BasicProperties,
+    ) -> Result<PublisherConfirm, JobError> {
+        let mut headers = properties.headers().clone().unwrap_or_default();
+        headers.insert(HEADER_MOVED_FROM.into(), text(from.as_str()));
+        let properties = properties
+            .clone()
+            .with_headers(headers)
+            .with_delivery_mode(2);
+        let queue = to.queue(&self.config).to_owned();
+        self.start("", &queue, body, properties, true).await
+    }
+
     /// Puts a job on the retry queue for its attempt; it comes back to the
     /// jobs queue after the delay with `attempt + 1`.
     pub async fn publish_retry(
         &self,
+        lane: Lane,
         job_id: Option<&str>,
         body: &[u8],
         failed_attempt: u32,
         code: &str,
     ) -> Result<u64, JobError> {
-        let (queue, delay) = self.config.retry_queue(failed_attempt);
+        let (queue, delay) = self.config.retry_queue(lane, failed_attempt);
         let mut headers = FieldTable::default();
         headers.insert(HEADER_LAST_ERROR_CODE.into(), text(code));
+        headers.insert(HEADER_LANE.into(), text(lane.as_str()));
         let properties = job_properties(
             job_id.unwrap_or_default(),
             failed_attempt + 1,
@@ -104,14 +128,17 @@ impl Publisher {
         Ok(delay)
     }
 
-    /// Puts a job in the dead-letter queue with why it failed.
+    /// Puts a job in the dead-letter queue with why it failed and the
+    /// lane it ran in.
     pub async fn publish_dead(
         &self,
+        lane: Lane,
         job_id: Option<&str>,
         body: &[u8],
         why: &DeadLetter<'_>,
     ) -> Result<(), JobError> {
         let mut headers = FieldTable::default();
+        headers.insert(HEADER_LANE.into(), text(lane.as_str()));
         headers.insert(HEADER_ERROR_CODE.into(), text(why.code));
         headers.insert(HEADER_ERROR_MESSAGE.into(), text(why.message));
         headers.insert(
@@ -207,14 +234,19 @@ fn text(value: &str) -> AMQPValue {
 
 fn job_properties(job_id: &str, attempt: u32, headers: Option<FieldTable>) -> BasicProperties {
     let mut headers = headers.unwrap_or_default();
+    let now = Utc::now();
     headers.insert(
         HEADER_ATTEMPT.into(),
         AMQPValue::LongLongInt(i64::from(attempt)),
     );
+    headers.insert(
+        HEADER_PUBLISHED_MS.into(),
+        AMQPValue::LongLongInt(now.timestamp_millis()),
+    );
     let mut properties = BasicProperties::default()
         .with_delivery_mode(2)
         .with_content_type("application/json".into())
-        .with_timestamp(Utc::now().timestamp().max(0) as u64)
+        .with_timestamp(now.timestamp().max(0) as u64)
         .with_headers(headers);
     if !job_id.is_empty() {
         properties = properties.with_message_id(job_id.into());
@@ -239,6 +271,28 @@ pub fn attempt_of(properties: &BasicProperties) -> u32 {
     };
     let ours = number(HEADER_ATTEMPT).unwrap_or(1).max(1);
     ours + number("x-delivery-count").unwrap_or(0)
+}
+
+/// When a job was published, in milliseconds since the epoch: the
+/// `x-imgtag-published-ms` header imgtag sets, else the AMQP timestamp
+/// (seconds) a CRM may set.
+pub fn published_ms(properties: &BasicProperties) -> Option<i64> {
+    let header = properties
+        .headers()
+        .as_ref()
+        .and_then(|h| h.inner().get(HEADER_PUBLISHED_MS))
+        .and_then(|value| match value {
+            AMQPValue::LongLongInt(v) => Some(*v),
+            AMQPValue::LongUInt(v) => Some(i64::from(*v)),
+            AMQPValue::LongInt(v) => Some(i64::from(*v)),
+            _ => None,
+        });
+    header.or_else(|| {
+        properties
+            .timestamp()
+            .and_then(|seconds| i64::try_from(seconds).ok())
+            .map(|seconds| seconds.saturating_mul(1000))
+    })
 }
 
 /// A text header of a message, if present.

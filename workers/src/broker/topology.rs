@@ -6,7 +6,7 @@ use lapin::options::{ExchangeDeclareOptions, QueueDeclareOptions};
 use lapin::types::{AMQPValue, FieldTable, LongString};
 use lapin::{Channel, ExchangeKind};
 
-use super::{BrokerConfig, QueueType, broker_error};
+use super::{BrokerConfig, Lane, QueueType, broker_error};
 use crate::jobs::JobError;
 
 fn text(value: &str) -> AMQPValue {
@@ -19,6 +19,8 @@ pub async fn declare(channel: &Channel, config: &BrokerConfig) -> Result<(), Job
         durable: true,
         ..QueueDeclareOptions::default()
     };
+    // The three lanes' queues: the same arguments, so every lane keeps
+    // the jobs queue's guarantees (dead letters, the delivery limit).
     let mut jobs_args = FieldTable::default();
     jobs_args.insert("x-queue-type".into(), text(config.queue_type.as_str()));
     jobs_args.insert("x-dead-letter-exchange".into(), text(""));
@@ -32,10 +34,13 @@ pub async fn declare(channel: &Channel, config: &BrokerConfig) -> Result<(), Job
             AMQPValue::LongLongInt(i64::from(config.delivery_limit)),
         );
     }
-    channel
-        .queue_declare(config.jobs_queue.as_str().into(), durable, jobs_args)
-        .await
-        .map_err(|e| broker_error(&format!("declaring queue {}", config.jobs_queue), e))?;
+    for lane in Lane::ALL {
+        let queue = lane.queue(config);
+        channel
+            .queue_declare(queue.into(), durable, jobs_args.clone())
+            .await
+            .map_err(|e| broker_error(&format!("declaring queue {queue}"), e))?;
+    }
 
     // Classic whatever the jobs queue is: a quorum queue counts every
     // requeue (as `imgtag dlq list` does) toward a delivery limit and would
@@ -47,7 +52,12 @@ pub async fn declare(channel: &Channel, config: &BrokerConfig) -> Result<(), Job
         .await
         .map_err(|e| broker_error(&format!("declaring queue {}", config.dead_letter_queue), e))?;
 
-    for (name, delay) in config.retry_queues() {
+    for (lane, (name, delay)) in Lane::ALL.into_iter().flat_map(|lane| {
+        config
+            .retry_queues(lane)
+            .into_iter()
+            .map(move |q| (lane, q))
+    }) {
         let mut args = FieldTable::default();
         args.insert("x-queue-type".into(), text("classic"));
         args.insert(
@@ -55,7 +65,7 @@ pub async fn declare(channel: &Channel, config: &BrokerConfig) -> Result<(), Job
             AMQPValue::LongLongInt(i64::try_from(delay).unwrap_or(i64::MAX)),
         );
         args.insert("x-dead-letter-exchange".into(), text(""));
-        args.insert("x-dead-letter-routing-key".into(), text(&config.jobs_queue));
+        args.insert("x-dead-letter-routing-key".into(), text(lane.queue(config)));
         channel
             .queue_declare(name.as_str().into(), durable, args)
             .await

@@ -5,6 +5,7 @@ pub mod classify;
 pub mod convert;
 pub mod dlq;
 pub mod duplicates;
+pub mod erase;
 pub mod expiring;
 pub mod index;
 pub mod ingest;

@@ -85,7 +85,11 @@ pub fn run(config: &Config, args: &PublishArgs) -> Result<PublishOutput, AppErro
                 }
                 Err(error) => return Err(error),
             };
-            pending.push_back(publisher.start_job(&job.job_id, &job.to_body(), 1).await?);
+            pending.push_back(
+                publisher
+                    .start_job(args.lane, &job.job_id, &job.to_body(), 1)
+                    .await?,
+            );
             if args.json {
                 bar.suspend(|| {
                     let line = serde_json::json!({"job_id": job.job_id, "file": file});

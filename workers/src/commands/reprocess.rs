@@ -8,8 +8,9 @@
 //!   output of its record stays as it is.
 //! - In process (default): each page runs through the same [`Processor`]
 //!   as ingestion, `--concurrency` images at once.
-//! - `--via-queue`: publishes one `stored` job per image instead (confirmed),
-//!   for the workers to run.
+//! - `--via-queue`: publishes one `stored` job per image instead (confirmed)
+//!   to the batch lane, for the workers to run when no live or bulk work
+//!   waits.
 //! - Resumable: after every page the cursor and counts are saved in
 //!   `{index dir}.reprocess/{tenant}.json`; an interrupted run resumes
 //!   there (`--restart` starts over). The file is removed when the walk
@@ -22,6 +23,7 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use super::support::{progress_bar, runtime};
+use crate::broker::Lane;
 use crate::broker::publisher::confirmed;
 use crate::broker::{Publisher, connect, topology};
 use crate::cli::ReprocessArgs;
@@ -138,7 +140,11 @@ pub fn run(config: &Config, args: &ReprocessArgs) -> Result<ReprocessOutput, App
                 Some((_, publisher)) => {
                     let mut pending = Vec::with_capacity(jobs.len());
                     for job in &jobs {
-                        pending.push(publisher.start_job(&job.job_id, &job.to_body(), 1).await?);
+                        pending.push(
+                            publisher
+                                .start_job(Lane::Batch, &job.job_id, &job.to_body(), 1)
+                                .await?,
+                        );
                     }
                     for confirm in pending {
                         confirmed(confirm, "reprocessing job").await?;

@@ -47,7 +47,9 @@ pub fn run(config: &Config, args: &ServeArgs) -> Result<(), AppError> {
         })
         .await
         .map_err(|e| AppError::Config(format!("loading the text encoder failed: {e}")))??;
-        let state = AppState::new(processor.clone(), config, shutdown.clone())?;
+        let consumer = args.worker.then(broker::BrokerStatus::new);
+        let state = AppState::new(processor.clone(), config, shutdown.clone())?
+            .with_consumer(consumer.clone());
         let keys = state.keys().len();
         let router = api::router(state, &config.api);
         let listener = tokio::net::TcpListener::bind(&listen)
@@ -78,7 +80,7 @@ pub fn run(config: &Config, args: &ServeArgs) -> Result<(), AppError> {
             shutdown.cancel();
             result
         };
-        let result = if args.worker {
+        let result = if let Some(consumer) = consumer {
             let max_job_bytes = broker::max_job_bytes(config.sources.max_inline_bytes);
             let consumed = async {
                 let result = broker::worker::run(
@@ -86,6 +88,7 @@ pub fn run(config: &Config, args: &ServeArgs) -> Result<(), AppError> {
                     &worker,
                     max_job_bytes,
                     processor,
+                    consumer,
                     shutdown.clone(),
                 )
                 .await;

@@ -32,8 +32,15 @@ pub fn run(config: &Config, args: &WorkerArgs) -> Result<(), AppError> {
             ))
         });
         let max_job_bytes = broker::max_job_bytes(config.sources.max_inline_bytes);
-        let result =
-            broker::worker::run(&config.broker, &worker, max_job_bytes, processor, shutdown).await;
+        let result = broker::worker::run(
+            &config.broker,
+            &worker,
+            max_job_bytes,
+            processor,
+            broker::BrokerStatus::new(),
+            shutdown,
+        )
+        .await;
         stats.abort();
         if let Some(reminders) = reminders {
             reminders.abort();

@@ -65,6 +65,14 @@ pub enum JobError {
     /// The broker settings cannot work (an unreadable CA file, say).
     #[error("broker configuration: {0}")]
     BrokerConfig(String),
+    /// Another job is storing the same bytes right now (it holds the
+    /// image's claim and has not written its point yet); retried, after
+    /// which this job is that image's duplicate.
+    #[error("another job is storing the same bytes (image {image_id}) right now")]
+    InProgress {
+        /// The image both jobs would write.
+        image_id: String,
+    },
     /// Processing panicked; caught at the job boundary.
     #[error("processing panicked: {0}")]
     Panicked(String),
@@ -102,6 +110,7 @@ impl JobError {
             Self::SourceForbidden(_) => "source.forbidden",
             Self::TooLarge { .. } => "job.too_large",
             Self::BrokerConfig(_) => "broker.config",
+            Self::InProgress { .. } => "job.in_progress",
             Self::Panicked(_) => "job.panicked",
         }
     }
@@ -110,7 +119,10 @@ impl JobError {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            Self::SourceUnavailable { .. } | Self::StoreUnavailable(_) | Self::BrokerUnavailable(_)
+            Self::SourceUnavailable { .. }
+                | Self::StoreUnavailable(_)
+                | Self::BrokerUnavailable(_)
+                | Self::InProgress { .. }
         )
     }
 }

@@ -41,17 +41,23 @@ use crate::config::{Config, PrivacyConfig};
 use crate::cpu_pool::{CpuPool, PoolError};
 use crate::error::AppError;
 use crate::events::EventDuplicate;
-use crate::index::{DuplicateReason, ImageId, Index, IndexError, StoredImage, TenantIndex};
+use crate::index::{
+    DuplicateReason, ImageId, Index, IndexError, NewImage, StoredImage, TenantIndex,
+};
 use crate::input::read_text_file;
 use crate::jobs::{Job, JobError, JobSource, Operation, SourceReader};
 use crate::service::hybrid::TextQuery;
 use crate::service::privacy::{mask_document, mask_text};
-use crate::store::ObjectStorage;
+use crate::store::{Claim, ObjectStorage};
 
 /// Name of the original among an image's objects.
 pub const ORIGINAL: &str = "original";
 /// Largest vocabulary file.
 const MAX_VOCABULARY_BYTES: u64 = 1024 * 1024;
+/// A claim on an image's bytes older than this, whose job wrote no point,
+/// was left by a job that will not finish (its worker died and the job
+/// went elsewhere, or it was purged): another job may take it over.
+pub const CLAIM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Everything a job needs, loaded once.
 #[derive(Debug, Clone)]
@@ -242,13 +248,13 @@ impl Processor {
         };
 
         let indexing = job.wants(Operation::Index);
-        let mut new_image = indexing
+        let new_image = indexing
             .then(|| parts.new_image(BTreeMap::new()))
             .transpose()?;
         if let Some(new_image) = &new_image {
             let started = Instant::now();
             if stored.is_none()
-                && let Some(existing) = self.stored_by_another_job(&tenant, job, image_id).await?
+                && let Some(existing) = self.claim_bytes(&tenant, job, image_id).await?
             {
                 // Same bytes, another job: report, rewrite nothing.
                 outcome.kind = OutcomeKind::Duplicate;
@@ -269,25 +275,56 @@ impl Processor {
                 .insert("duplicates".to_owned(), elapsed_ms(started));
         }
 
+        let written = self
+            .write_and_index(
+                job,
+                &tenant,
+                image_id,
+                &analysed,
+                &bytes,
+                stored.as_ref(),
+                new_image,
+                &mut outcome,
+            )
+            .await;
+        if let Err(error) = written {
+            if stored.is_none() && indexing && !error.is_retryable() {
+                // Failed for good: let the next job with these bytes in.
+                if let Err(release) = inner.store.release_claim(&job.tenant_id, image_id).await {
+                    tracing::warn!(code = release.code(), %release, "could not release the image's claim");
+                }
+            }
+            return Err(error);
+        }
+        Ok(outcome)
+    }
+
+    /// Writes the renditions and the original, then the index point.
+    #[allow(clippy::too_many_arguments)]
+    async fn write_and_index(
+        &self,
+        job: &Job,
+        tenant: &TenantIndex<'_>,
+        image_id: ImageId,
+        analysed: &Analysed,
+        bytes: &Bytes,
+        stored: Option<&StoredImage>,
+        new_image: Option<NewImage>,
+        outcome: &mut JobOutcome,
+    ) -> Result<(), AppError> {
         if job.wants(Operation::Renditions) {
             let started = Instant::now();
             outcome.renditions = self
-                .write_objects(
-                    &job.tenant_id,
-                    image_id,
-                    &analysed.processed,
-                    &bytes,
-                    stored.as_ref(),
-                )
+                .write_objects(&job.tenant_id, image_id, &analysed.processed, bytes, stored)
                 .await?;
             outcome
                 .timings_ms
                 .insert("store".to_owned(), elapsed_ms(started));
-        } else if let Some(image) = &stored {
+        } else if let Some(image) = stored {
             outcome.renditions = image.record.renditions.clone();
         }
 
-        if let Some(mut new_image) = new_image.take() {
+        if let Some(mut new_image) = new_image {
             let started = Instant::now();
             new_image.renditions = outcome.renditions.clone();
             tenant.upsert(vec![new_image]).await?;
@@ -296,7 +333,7 @@ impl Processor {
                 .timings_ms
                 .insert("index".to_owned(), elapsed_ms(started));
         }
-        Ok(outcome)
+        Ok(())
     }
 
     /// The job's vocabulary, which must be configured.
@@ -309,6 +346,56 @@ impl Processor {
             ))
             .into()),
             other => Ok(other.clone()),
+        }
+    }
+
+    /// Makes this job the one that stores these bytes, or says which
+    /// stored image it duplicates. The index is read first (the common
+    /// case: stored long ago); then the claim object is created atomically
+    /// in the store, so of two jobs with the same bytes at the same moment,
+    /// on any workers, exactly one writes. A job that finds the claim of
+    /// another job whose point is not written yet fails with
+    /// `job.in_progress` (retried: by then the point is there and this job
+    /// is its duplicate). A claim older than [`CLAIM_TIMEOUT`] without a
+    /// point was left by a job that will not finish: it is taken over.
+    async fn claim_bytes(
+        &self,
+        tenant: &TenantIndex<'_>,
+        job: &Job,
+        image_id: ImageId,
+    ) -> Result<Option<StoredImage>, AppError> {
+        if let Some(existing) = self.stored_by_another_job(tenant, job, image_id).await? {
+            return Ok(Some(existing));
+        }
+        let store = &self.inner.store;
+        if !store.supports_claims() {
+            // An S3-compatible store without conditional writes: the index
+            // check above is all there is (docs/JOBS.md, "Duplicates").
+            return Ok(None);
+        }
+        let mut taken_over = false;
+        loop {
+            let holder = match store.claim(&job.tenant_id, image_id, &job.job_id).await? {
+                Claim::Won | Claim::Ours => return Ok(None),
+                Claim::Held { job_id, claimed_at } => (job_id, claimed_at),
+            };
+            // The holder may have written its point since the index was read.
+            if let Some(existing) = self.stored_by_another_job(tenant, job, image_id).await? {
+                return Ok(Some(existing));
+            }
+            let age = chrono::Utc::now().signed_duration_since(holder.1);
+            if taken_over || age.to_std().unwrap_or_default() < CLAIM_TIMEOUT {
+                return Err(JobError::InProgress {
+                    image_id: image_id.to_string(),
+                }
+                .into());
+            }
+            tracing::warn!(
+                claimed_secs = age.num_seconds(),
+                "taking over a stale claim on these bytes"
+            );
+            store.release_claim(&job.tenant_id, image_id).await?;
+            taken_over = true;
         }
     }
 

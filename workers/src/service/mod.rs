@@ -4,6 +4,7 @@
 //! the other, and nothing here knows about either.
 
 pub mod duplicates;
+pub mod erase;
 pub mod expiry;
 pub mod hybrid;
 pub mod people_tags;
