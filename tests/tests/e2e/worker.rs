@@ -159,7 +159,7 @@ fn jobs_become_points_and_events_and_the_same_job_twice_is_one_point() {
     );
     for name in [
         "imgtag_stage_seconds_bucket",
-        "imgtag_queue_lag_seconds",
+        "imgtag_queue_wait_seconds_bucket{class=\"live\"",
         "imgtag_model_batches_total",
     ] {
         assert!(metrics.contains(name), "{name} missing:\n{metrics}");
