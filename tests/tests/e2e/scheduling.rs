@@ -167,6 +167,36 @@ fn live_uploads_pass_a_burst_and_batch_work() {
     ] {
         assert!(metrics.contains(needle), "{needle} missing:\n{metrics}");
     }
+    // A lane whose queue disappears (deleted by an operator): the worker
+    // notices its consumer was cancelled, reconnects and declares the
+    // queue again, instead of leaving the lane unserved.
+    runtime.block_on(async {
+        let connection = imgtag_tests::broker::connect().await;
+        let channel = connection.create_channel().await.unwrap();
+        channel
+            .queue_delete(
+                broker.config.bulk_queue.as_str().into(),
+                lapin::options::QueueDeleteOptions::default(),
+            )
+            .await
+            .unwrap();
+        let _ = connection.close(200, "deleted".into()).await;
+    });
+    worker.wait_for_log("the bulk lane's consumer was cancelled", WAIT);
+    let late = job("b-late", "tenant-b", &next_image());
+    let mut redeclared = false;
+    for _ in 0..100 {
+        std::thread::sleep(Duration::from_millis(200));
+        if worker.log().matches("consuming").count() >= 6 {
+            redeclared = true;
+            break;
+        }
+    }
+    assert!(redeclared, "{}", worker.log());
+    runtime.block_on(broker.publish_to(Lane::Bulk, &[late]));
+    let events = runtime.block_on(broker.events(1, WAIT));
+    assert_eq!(events[0]["job_id"], "b-late", "{}", worker.log());
+
     worker.terminate();
     let (status, log) = worker.wait(Duration::from_secs(60));
     assert!(status.success(), "{log}");

@@ -212,7 +212,10 @@ pub struct WorkerConfig {
     /// the best of them (live first, tenants in turn) as slots free up, and
     /// moves live jobs over their tenant's share at once. Larger values
     /// drain a burst faster; jobs held here wait while other workers may
-    /// be idle.
+    /// be idle. Each job held keeps its message in memory: at most
+    /// `2 x (concurrency + lookahead) + concurrency` messages of up to
+    /// `max_job_bytes` each (inline jobs; `file`, `object` and `stored`
+    /// jobs are a few hundred bytes).
     pub lookahead: u16,
     /// Seconds between two readings of the queues' depths
     /// (`imgtag_queue_depth{class}`); 0: not read.

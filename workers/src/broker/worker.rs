@@ -146,6 +146,9 @@ struct SessionContext<'a> {
     shutdown: &'a CancellationToken,
 }
 
+/// Every lane's deliveries; `None` when a lane's consumer ended.
+type LaneDeliveries = BoxStream<'static, (Lane, Option<lapin::Result<Delivery>>)>;
+
 /// A lane's consumer: its channel and tag.
 struct LaneConsumer {
     channel: Channel,
@@ -157,13 +160,7 @@ async fn consume_lanes(
     connection: &Connection,
     broker: &BrokerConfig,
     worker: &WorkerConfig,
-) -> Result<
-    (
-        Vec<LaneConsumer>,
-        BoxStream<'static, (Lane, lapin::Result<Delivery>)>,
-    ),
-    JobError,
-> {
+) -> Result<(Vec<LaneConsumer>, LaneDeliveries), JobError> {
     let mut consumers = Vec::new();
     let mut streams = Vec::new();
     for lane in Lane::ALL {
@@ -195,7 +192,16 @@ async fn consume_lanes(
             .await
             .map_err(|e| broker_error(&format!("consuming {queue}"), e))?;
         tracing::info!(queue, lane = lane.as_str(), prefetch, "consuming");
-        streams.push(consumer.map(move |delivery| (lane, delivery)).boxed());
+        // A lane's consumer ending (the broker cancelled it: its queue was
+        // deleted, say) ends the session, instead of that lane silently
+        // going unserved while the others run.
+        let ended = futures::stream::once(async move { (lane, None) });
+        streams.push(
+            consumer
+                .map(move |delivery| (lane, Some(delivery)))
+                .chain(ended)
+                .boxed(),
+        );
         consumers.push(LaneConsumer { channel, tag });
     }
     Ok((consumers, futures::stream::select_all(streams).boxed()))
@@ -263,7 +269,7 @@ async fn session(run: &SessionContext<'_>) -> Result<SessionEnd, JobError> {
                 }
             }
             next = deliveries.next() => match next {
-                Some((lane, Ok(delivery))) => {
+                Some((lane, Some(Ok(delivery)))) => {
                     let tenant = tenant_of(&delivery.data, context.max_job_bytes);
                     if lane == Lane::Live && scheduler.admit(&tenant) == Admission::MoveToBulk {
                         moves.spawn(move_to_bulk(Arc::clone(&context), delivery));
@@ -271,7 +277,10 @@ async fn session(run: &SessionContext<'_>) -> Result<SessionEnd, JobError> {
                         scheduler.push(lane, &tenant, Waiting { tenant: tenant.clone(), delivery });
                     }
                 }
-                Some((_, Err(error))) => break SessionEnd::Lost(error.to_string()),
+                Some((_, Some(Err(error)))) => break SessionEnd::Lost(error.to_string()),
+                Some((lane, None)) => {
+                    break SessionEnd::Lost(format!("the {lane} lane's consumer was cancelled"));
+                }
                 None => break SessionEnd::Lost("the consumers were cancelled".into()),
             },
         }
