@@ -312,44 +312,36 @@ def s3_server_venv(root: Path) -> None:
     stamp.write_text(wanted + "\n")
 
 
-def render_documents(root: Path) -> None:
-    """The OCR test documents (scripts/make_documents.py), rendered with the
-    tools venv's Pillow and Debian's CJK fonts unless already up to date."""
-    out = root / "documents"
-    script = REPO / "scripts" / "make_documents.py"
+def render_test_documents(root: Path, script_name: str, out_name: str, what: str) -> None:
+    """Test documents rendered by scripts/{script_name} into .imgtag/{out_name}
+    with the tools venv's Pillow and Debian's CJK fonts, unless already up to
+    date (the script's --check)."""
+    out = root / out_name
+    script = REPO / "scripts" / script_name
     python = tools_python(root)
     check = subprocess.run([str(python), str(script), "--check", "--out", str(out)],
                            capture_output=True, text=True)
     if check.returncode == 0:
         return
-    log("rendering the OCR test documents into .imgtag/documents")
+    log(f"rendering the {what} into .imgtag/{out_name}")
     result = subprocess.run([str(python), str(script), "--out", str(out)],
                             capture_output=True, text=True)
     if result.returncode != 0:
         raise ProvisionError(
-            f"rendering the test documents failed (fonts: scripts/system-packages installs "
+            f"rendering the {what} failed (fonts: scripts/system-packages installs "
             f"fonts-noto-cjk and fonts-dejavu-core):\n{result.stdout}{result.stderr}".strip()
         )
 
 
+def render_documents(root: Path) -> None:
+    """The OCR test documents (scripts/make_documents.py)."""
+    render_test_documents(root, "make_documents.py", "documents", "OCR test documents")
+
+
 def render_id_documents(root: Path) -> None:
-    """The identity and business test documents (scripts/make_id_documents.py),
-    rendered like render_documents unless already up to date."""
-    out = root / "id_documents"
-    script = REPO / "scripts" / "make_id_documents.py"
-    python = tools_python(root)
-    check = subprocess.run([str(python), str(script), "--check", "--out", str(out)],
-                           capture_output=True, text=True)
-    if check.returncode == 0:
-        return
-    log("rendering the identity and business test documents into .imgtag/id_documents")
-    result = subprocess.run([str(python), str(script), "--out", str(out)],
-                            capture_output=True, text=True)
-    if result.returncode != 0:
-        raise ProvisionError(
-            f"rendering the identity test documents failed (fonts: scripts/system-packages "
-            f"installs fonts-noto-cjk and fonts-dejavu-core):\n{result.stdout}{result.stderr}".strip()
-        )
+    """The identity and business test documents (scripts/make_id_documents.py)."""
+    render_test_documents(root, "make_id_documents.py", "id_documents",
+                          "identity and business test documents")
 
 
 def install_runtime(provisioner: Provisioner, runtime: dict, root: Path) -> None:

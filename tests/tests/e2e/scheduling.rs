@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use imgtag_tests::broker::{TestBroker, WorkerProcess, broker_lock};
+use imgtag_tests::http_get;
 use imgtag_tests::index_fixtures::async_runtime;
 use imgtag_workers::broker::Lane;
 use serde_json::{Value, json};
@@ -45,16 +46,6 @@ fn job(job_id: &str, tenant: &str, path: &Path) -> Vec<u8> {
     })
     .to_string()
     .into_bytes()
-}
-
-/// A plain HTTP/1.0 GET on 127.0.0.1.
-fn http_get(port: u16, path: &str) -> String {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response
 }
 
 #[test]

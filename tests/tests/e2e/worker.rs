@@ -64,13 +64,9 @@ fn publish_cli(config: &Path, args: &[&str]) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
-/// A plain HTTP/1.0 GET on 127.0.0.1 (the metrics endpoint).
+/// A plain HTTP/1.0 GET on 127.0.0.1 (the metrics endpoint), answered 200.
 fn http_get(port: u16, path: &str) -> String {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
+    let response = imgtag_tests::http_get(port, path);
     assert!(
         response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200"),
         "{response}"

@@ -8,15 +8,14 @@
 //!   leaves a copy in both, never in neither.
 //! - `purge` deletes them all.
 
-use lapin::options::{BasicAckOptions, BasicGetOptions, QueueDeclareOptions, QueuePurgeOptions};
-use lapin::types::FieldTable;
+use lapin::options::{BasicAckOptions, BasicGetOptions, QueuePurgeOptions};
 use serde::Serialize;
 
 use super::lane::HEADER_LANE;
 use super::publisher::{attempt_of, confirmed, header_text};
 use super::{
     BrokerConfig, HEADER_ERROR_CODE, HEADER_ERROR_MESSAGE, HEADER_FAILED_AT,
-    HEADER_LAST_ERROR_CODE, Lane, Publisher, broker_error, connect, topology,
+    HEADER_LAST_ERROR_CODE, Lane, Publisher, broker_error, connect, depth, topology,
 };
 use crate::jobs::JobError;
 
@@ -91,18 +90,7 @@ pub async fn replay(config: &BrokerConfig, limit: usize) -> Result<DlqReport, Jo
     let (connection, publisher, channel) = open(config, "imgtag dlq replay").await?;
     // Only what is there now: a job that fails again while this runs goes
     // back to the dead-letter queue and must not be replayed twice.
-    let waiting = channel
-        .queue_declare(
-            config.dead_letter_queue.as_str().into(),
-            QueueDeclareOptions {
-                passive: true,
-                ..QueueDeclareOptions::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .map_err(|e| broker_error("counting the dead-letter queue", e))?
-        .message_count() as usize;
+    let waiting = depth::ready_messages(&channel, &config.dead_letter_queue).await? as usize;
     let limit = limit.min(waiting);
     let mut count = 0;
     while (count as usize) < limit {
